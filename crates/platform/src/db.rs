@@ -1,0 +1,224 @@
+//! Storage on SQLite (embedded, the default) or PostgreSQL (when configured),
+//! through one `sqlx::Any` pool so every query has one code path.
+//!
+//! Rules the queries follow so that both engines accept them: `$1`
+//! placeholders; integers as BIGINT, flags as BIGINT 0/1, times as BIGINT
+//! microseconds; no engine-specific DDL. Write transactions on SQLite start
+//! with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of
+//! failing on a lock upgrade.
+
+use std::future::Future;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
+
+use crate::Error;
+
+static PLATFORM_MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A service's database: the pool and which engine is behind it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    engine: Engine,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://path`, `sqlite::memory:` or
+    /// `postgres://…`), creating a SQLite file and its folder when missing.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Engine::Postgres
+        } else if url.starts_with("sqlite:") {
+            Engine::Sqlite
+        } else {
+            anyhow::bail!(
+                "unsupported database URL {:?}: use sqlite://path/file.db or postgres://…",
+                redact(url)
+            );
+        };
+        let mut url = url.to_string();
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if engine == Engine::Sqlite && !in_memory {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:")
+                .split('?')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            if let Some(dir) = Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            if !url.contains("mode=") {
+                url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+            }
+        }
+        let options = AnyConnectOptions::from_str(&url)?
+            .log_statements(tracing::log::LevelFilter::Trace)
+            .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(250));
+        let pool = AnyPoolOptions::new()
+            // An in-memory SQLite database lives and dies with its one connection.
+            .max_connections(if in_memory { 1 } else { max_connections })
+            .min_connections(if in_memory { 1 } else { 0 })
+            .idle_timeout(if in_memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if in_memory { None } else { Some(Duration::from_secs(1800)) })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if engine == Engine::Sqlite {
+                        // WAL: readers never block the writer. synchronous=FULL:
+                        // a commit is on disk before it is acknowledged.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db { pool, engine })
+    }
+
+    /// Applies the platform's and then the service's migrations.
+    pub async fn migrate(&self, service: &Migrator) -> anyhow::Result<()> {
+        let mut all: Vec<_> = PLATFORM_MIGRATIONS.iter().cloned().collect();
+        all.extend(service.iter().cloned());
+        Migrator::with_migrations(all).run(&self.pool).await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, Error> {
+        let tx = match self.engine {
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        };
+        Ok(tx)
+    }
+
+    /// Whether the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Runs `op` again when the database reports a transient conflict
+/// (PostgreSQL serialization failure or deadlock, SQLite busy), a few times
+/// with a short backoff, so such conflicts never reach the caller as a 500.
+pub async fn with_retry<T, F, Fut>(mut op: F) -> Result<T, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let mut delay = Duration::from_millis(5);
+    for _ in 0..5 {
+        match op().await {
+            Err(Error::Transient(_)) => {
+                tokio::time::sleep(delay).await;
+                delay *= 3;
+            }
+            other => return other,
+        }
+    }
+    match op().await {
+        Err(Error::Transient(_)) => Err(Error::Unavailable(
+            "the database stayed busy; retry the request".into(),
+        )),
+        other => other,
+    }
+}
+
+/// Whether `e` is a conflict that succeeds when the transaction is retried.
+pub fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            // PostgreSQL: serialization_failure, deadlock_detected.
+            Some("40001") | Some("40P01")
+            // SQLite: BUSY, LOCKED, BUSY_SNAPSHOT.
+            | Some("5") | Some("6") | Some("517")
+        ),
+        _ => false,
+    }
+}
+
+/// Whether `e` violates a unique constraint (both engines).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/registry"),
+            "postgres://app:***@db:5432/registry"
+        );
+        assert_eq!(redact("sqlite://data/registry.db"), "sqlite://data/registry.db");
+    }
+
+    #[tokio::test]
+    async fn sqlite_file_is_created_with_its_folder_and_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/nested/x.db", dir.path().display());
+        let db = Db::connect(&url, 2).await.unwrap();
+        db.migrate(&Migrator::DEFAULT).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox_events")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        assert!(dir.path().join("nested/x.db").exists());
+    }
+
+    #[tokio::test]
+    async fn unknown_url_scheme_is_a_clear_error() {
+        let err = Db::connect("mysql://x", 1).await.unwrap_err().to_string();
+        assert!(err.contains("unsupported database URL"), "{err}");
+    }
+}

@@ -1,0 +1,119 @@
+//! `Idempotency-Key` for every POST, enforced by the owning service inside
+//! the write's own transaction.
+//!
+//! Same key and same request: the first response again. Same key and another
+//! request: IDEMPOTENCY_KEY_REUSED (422 at the gateway). Two at once: the
+//! loser finds the winner's row (SQLite serialises writers) and replays, or
+//! hits the primary key (PostgreSQL) and gets IDEMPOTENCY_KEY_IN_USE (409).
+//! Keys are scoped to the credential and the method, and kept at least 24 h.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+use tonic::Request;
+
+use crate::{Error, Principal, db, time};
+
+/// gRPC metadata key carrying the client's key.
+pub const METADATA_KEY: &str = "idempotency-key";
+
+/// How long keys are kept before the purge may drop them.
+pub const RETENTION_MICROS: i64 = 48 * 3600 * 1_000_000;
+
+/// A request's idempotency key, with what makes it unique.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    scope: String,
+    key: String,
+    request_hash: String,
+}
+
+impl Idempotency {
+    /// The key on `request`, if the client sent one.
+    pub fn from_request<T: prost::Message>(
+        request: &Request<T>,
+        method: &str,
+        principal: &Principal,
+    ) -> Result<Option<Self>, Error> {
+        let Some(raw) = request.metadata().get(METADATA_KEY) else {
+            return Ok(None);
+        };
+        let key = raw
+            .to_str()
+            .ok()
+            .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "Idempotency-Key",
+                    "must be 1-255 printable ASCII characters without spaces",
+                )
+            })?;
+        let hash = Sha256::digest(request.get_ref().encode_to_vec());
+        Ok(Some(Self {
+            scope: format!("{method}|{}", principal.subject),
+            key: key.to_string(),
+            request_hash: hex(&hash),
+        }))
+    }
+
+    /// The first response, when this key was already used for this request.
+    pub async fn replay<R: prost::Message + Default>(
+        &self,
+        conn: &mut AnyConnection,
+    ) -> Result<Option<R>, Error> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
+        )
+        .bind(&self.scope)
+        .bind(&self.key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((hash, response)) = row else {
+            return Ok(None);
+        };
+        if hash != self.request_hash {
+            return Err(Error::IdempotencyKeyReused);
+        }
+        let bytes = B64.decode(response).map_err(Error::internal)?;
+        R::decode(bytes.as_slice()).map(Some).map_err(Error::internal)
+    }
+
+    /// Records `response` as this key's answer, in the caller's transaction.
+    pub async fn record<R: prost::Message>(
+        &self,
+        conn: &mut AnyConnection,
+        response: &R,
+    ) -> Result<(), Error> {
+        let result = sqlx::query(
+            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, response, create_time) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&self.scope)
+        .bind(&self.key)
+        .bind(&self.request_hash)
+        .bind(B64.encode(response.encode_to_vec()))
+        .bind(time::now_micros())
+        .execute(&mut *conn)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if db::is_unique_violation(&e) => Err(Error::IdempotencyKeyInUse),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Drops keys older than the retention period. Returns how many went.
+pub async fn purge_expired(db: &db::Db) -> Result<u64, Error> {
+    let cutoff = time::now_micros() - RETENTION_MICROS;
+    let done = sqlx::query("DELETE FROM idempotency_keys WHERE create_time < $1")
+        .bind(cutoff)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

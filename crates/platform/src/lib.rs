@@ -1,0 +1,41 @@
+//! Shared plumbing for every Gearshift service, written once: configuration
+//! pieces, telemetry, storage on SQLite or PostgreSQL, the error model, the
+//! signed principal, idempotency, pagination tokens, the outbox, and the gRPC
+//! server frame (health, reflection, `/healthz`, `/readyz`, `/metrics`).
+//!
+//! Invariant: nothing here knows about a particular service's nouns. A service
+//! crate depends on this one, never the other way round.
+
+#![forbid(unsafe_code)]
+
+pub mod db;
+pub mod error;
+pub mod etag;
+pub mod ids;
+pub mod idempotency;
+pub mod metrics;
+pub mod outbox;
+pub mod pagination;
+pub mod principal;
+pub mod server;
+pub mod shutdown;
+pub mod telemetry;
+pub mod time;
+
+pub use error::{Error, FieldViolation};
+pub use principal::{Principal, Role};
+
+/// Writes a file only its owner can read (mode 0600 on Unix): for secrets.
+pub fn write_private_file(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}

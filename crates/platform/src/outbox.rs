@@ -1,0 +1,128 @@
+//! The audit trail and transactional outbox: every state change appends one
+//! event in the change's own transaction, saying who did what, when, and the
+//! record before and after. Services list a resource's events from here; the
+//! event feed and webhooks will relay unpublished rows from here.
+
+use sqlx::AnyConnection;
+
+use crate::{Error, Principal, db::Db, ids, telemetry, time};
+
+/// An event to append.
+#[derive(Debug)]
+pub struct NewEvent<'a> {
+    /// The kind of resource, e.g. `supplier`.
+    pub aggregate_type: &'a str,
+    pub aggregate_id: &'a str,
+    /// What happened, e.g. `supplier.updated`.
+    pub event_type: &'a str,
+    pub actor: &'a Principal,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    /// lowerCamelCase names of the fields that changed.
+    pub changed_fields: Vec<String>,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub event_type: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub occur_time: i64,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub changed_fields: Vec<String>,
+    pub trace_id: String,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+const COLUMNS: &str = "id, aggregate_type, aggregate_id, event_type, actor, actor_role, occur_time, \
+                       before_json, after_json, changed_fields, trace_id";
+
+/// Appends `event` in the caller's transaction and returns its id.
+pub async fn append(conn: &mut AnyConnection, event: NewEvent<'_>) -> Result<String, Error> {
+    let id = ids::new_id("evt");
+    let to_text = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
+    sqlx::query(
+        "INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, actor, actor_role, \
+         occur_time, before_json, after_json, changed_fields, trace_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&id)
+    .bind(event.aggregate_type)
+    .bind(event.aggregate_id)
+    .bind(event.event_type)
+    .bind(&event.actor.subject)
+    .bind(event.actor.role.to_string())
+    .bind(time::now_micros())
+    .bind(to_text(&event.before))
+    .bind(to_text(&event.after))
+    .bind(event.changed_fields.join(","))
+    .bind(telemetry::current_trace_id())
+    .execute(&mut *conn)
+    .await?;
+    Ok(id)
+}
+
+/// One resource's events in the order they happened, after `after_id`.
+pub async fn list_for(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    after_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Event>, Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM outbox_events \
+         WHERE aggregate_type = $1 AND aggregate_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(after_id.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.into_iter().map(from_row).collect()
+}
+
+fn from_row(r: Row) -> Result<Event, Error> {
+    let parse = |s: Option<String>| -> Result<Option<serde_json::Value>, Error> {
+        s.map(|s| serde_json::from_str(&s).map_err(Error::internal))
+            .transpose()
+    };
+    Ok(Event {
+        id: r.0,
+        aggregate_type: r.1,
+        aggregate_id: r.2,
+        event_type: r.3,
+        actor: r.4,
+        actor_role: r.5,
+        occur_time: r.6,
+        before: parse(r.7)?,
+        after: parse(r.8)?,
+        changed_fields: r
+            .9
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        trace_id: r.10,
+    })
+}
