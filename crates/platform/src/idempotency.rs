@@ -117,3 +117,18 @@ pub async fn purge_expired(db: &db::Db) -> Result<u64, Error> {
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Purges expired keys every hour until `shutdown`.
+pub async fn purge_periodically(db: db::Db, shutdown: crate::shutdown::Shutdown) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => match purge_expired(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "expired idempotency keys purged"),
+                Err(e) => tracing::warn!(error = %e, "idempotency key purge failed"),
+            },
+            _ = shutdown.wait() => return,
+        }
+    }
+}

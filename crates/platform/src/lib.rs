@@ -20,6 +20,7 @@ pub mod principal;
 pub mod server;
 pub mod shutdown;
 pub mod telemetry;
+pub mod testing;
 pub mod time;
 
 pub use error::{Error, FieldViolation};

@@ -71,6 +71,26 @@ pub fn decode(token: &str, fingerprint: &str) -> Result<Option<serde_json::Value
     Ok(Some(token.k))
 }
 
+/// For lists ordered by id: the id a token continues after.
+pub fn decode_after_id(token: &str, fingerprint: &str) -> Result<Option<String>, Error> {
+    match decode(token, fingerprint)? {
+        None => Ok(None),
+        Some(serde_json::Value::String(id)) => Ok(Some(id)),
+        Some(_) => Err(Error::invalid("pageToken", "is not a token this API issued")),
+    }
+}
+
+/// Given up to `size + 1` rows (the extra one says another page exists),
+/// keeps `size` and returns the next page's token (empty on the last page).
+pub fn finish<T>(rows: &mut Vec<T>, size: i64, fingerprint: &str, key: impl Fn(&T) -> String) -> String {
+    let more = rows.len() as i64 > size;
+    rows.truncate(size.max(0) as usize);
+    match (more, rows.last()) {
+        (true, Some(last)) => encode(serde_json::Value::String(key(last)), fingerprint),
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,1 +1,298 @@
+//! The HTTP gateway: the one public door. It authenticates API keys, turns
+//! REST calls into gRPC calls to the owning services (driven by the proto
+//! descriptors, see `transcode`), renders errors as problem documents, and
+//! serves `/openapi.json`, `/healthz`, `/readyz` and `/metrics`.
+//!
+//! It also owns the API keys (`iam`), served in-process through the same
+//! transcoding path as every other service.
 
+#![forbid(unsafe_code)]
+
+pub mod iam;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod transcode;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::response::IntoResponse;
+use axum::serve::ListenerExt;
+use bytes::Bytes;
+use gearshift_platform::db::Db;
+use gearshift_platform::principal::{Authenticate, PrincipalKey};
+use gearshift_platform::server::{self, ReadinessCheck};
+use gearshift_platform::shutdown::Shutdown;
+use gearshift_proto::iam::v1::api_keys_server::ApiKeysServer;
+use prost_reflect::DescriptorPool;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+use tonic::transport::{Channel, Endpoint};
+
+pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
+
+/// The gRPC services exposed over REST, in the order of the OpenAPI document.
+pub const SERVICES: &[&str] = &["gearshift.registry.v1.SupplierRegistry", "gearshift.iam.v1.ApiKeys"];
+
+/// A gRPC service the gateway calls, over the network or in-process.
+pub type Backend = tower::util::BoxCloneSyncService<
+    http::Request<tonic::body::Body>,
+    http::Response<tonic::body::Body>,
+    BackendError,
+>;
+
+/// A transport failure reaching a backend. A concrete type rather than a
+/// boxed `dyn Error`: with the latter, proving the client future `Send` runs
+/// into a compiler limitation with higher-ranked lifetimes.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BackendError(tower::BoxError);
+
+/// The gateway's configuration (`gearshift serve --help`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct GatewayConfig {
+    /// Address the REST API listens on.
+    #[arg(id = "gateway_listen", long = "gateway-listen", env = "GEARSHIFT_GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where the gateway finds the registry when it runs elsewhere.
+    #[arg(id = "registry_addr", long = "registry-addr", env = "GEARSHIFT_REGISTRY_ADDR", default_value = "http://127.0.0.1:50051")]
+    pub registry_addr: String,
+    /// Database of the gateway (API keys): `postgres://…` or `sqlite://path`. Default: `sqlite://<data dir>/gateway.db`.
+    #[arg(id = "gateway_database_url", long = "gateway-database-url", env = "GEARSHIFT_GATEWAY_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Most database connections the gateway keeps open.
+    #[arg(id = "gateway_max_connections", long = "gateway-max-connections", env = "GEARSHIFT_GATEWAY_MAX_CONNECTIONS", default_value_t = 4)]
+    pub max_connections: u32,
+    /// Deadline of one request, passed on to the services as the gRPC deadline (e.g. 10s, 500ms).
+    #[arg(id = "request_timeout", long = "request-timeout", env = "GEARSHIFT_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// Largest request body accepted, in bytes.
+    #[arg(id = "max_body_bytes", long = "max-body-bytes", env = "GEARSHIFT_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+    /// Secret of an operator key to create on start (at least 20 characters). Without it, the first start makes one and writes it to <data dir>/admin.key.
+    #[arg(id = "bootstrap_admin_key", long = "bootstrap-admin-key", env = "GEARSHIFT_BOOTSTRAP_ADMIN_KEY", hide_env_values = true)]
+    pub bootstrap_admin_key: Option<String>,
+}
+
+impl GatewayConfig {
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/gateway.db", data_dir.display()))
+    }
+}
+
+/// `10s`, `500ms`, `2m`, or a bare number of seconds.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let (number, unit) = raw
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| raw.split_at(i))
+        .unwrap_or((raw, "s"));
+    let n: u64 = number.parse().map_err(|_| format!("{raw:?} is not a duration like 10s or 500ms"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("{raw:?}: use ms, s or m")),
+    }
+}
+
+/// Everything a request handler needs.
+pub struct GatewayState {
+    pub routes: Vec<routes::Route>,
+    pub backends: HashMap<String, Backend>,
+    pub auth: Arc<iam::Authenticator>,
+    pub principal_key: PrincipalKey,
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+    openapi: Bytes,
+}
+
+/// A built gateway: database ready, routes loaded, listener bound.
+pub struct Gateway {
+    state: Arc<GatewayState>,
+    db: Db,
+    listener: TcpListener,
+    addr: SocketAddr,
+    registry: Channel,
+    /// The secret of an operator key made on this start, to show once.
+    pub generated_admin_key: Option<String>,
+}
+
+impl Gateway {
+    /// `registry_url` is where the registry answers (its configured address,
+    /// or the in-process registry's bound address in all-in-one mode).
+    pub async fn build(
+        config: &GatewayConfig,
+        data_dir: &Path,
+        key: PrincipalKey,
+        registry_url: &str,
+    ) -> anyhow::Result<Self> {
+        let url = config.database_url(data_dir);
+        let db = Db::connect(&url, config.max_connections).await?;
+        db.migrate(&MIGRATIONS).await?;
+        let generated_admin_key = iam::bootstrap(&db, config.bootstrap_admin_key.as_deref(), data_dir).await?;
+
+        let pool = DescriptorPool::decode(gearshift_proto::FILE_DESCRIPTOR_SET)?;
+        let routes = routes::load(&pool, SERVICES)?;
+        let openapi = Bytes::from(serde_json::to_vec_pretty(&openapi::document(&pool, &routes))?);
+
+        let auth = Arc::new(iam::Authenticator::new(db.clone()));
+        let registry = Endpoint::from_shared(registry_url.to_string())
+            .with_context(|| format!("registry address {registry_url:?} is not a URL like http://127.0.0.1:50051"))?
+            .connect_timeout(Duration::from_secs(2))
+            .tcp_nodelay(true)
+            .connect_lazy();
+        let iam_service = ApiKeysServer::with_interceptor(
+            iam::grpc::ApiKeysService::new(db.clone(), auth.clone()),
+            Authenticate::new(key.clone()),
+        );
+        let mut backends: HashMap<String, Backend> = HashMap::new();
+        backends.insert(
+            SERVICES[0].to_string(),
+            in_process(registry.clone()),
+        );
+        backends.insert(
+            SERVICES[1].to_string(),
+            in_process(iam_service),
+        );
+
+        let (listener, addr) = server::bind(config.listen).await?;
+        tracing::info!(%addr, database = %gearshift_platform::db::redact(&url), registry = registry_url, "gateway built");
+        Ok(Self {
+            state: Arc::new(GatewayState {
+                routes,
+                backends,
+                auth,
+                principal_key: key,
+                request_timeout: config.request_timeout,
+                max_body_bytes: config.max_body_bytes,
+                openapi,
+            }),
+            db,
+            listener,
+            addr,
+            registry,
+            generated_admin_key,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The axum application (also used by tests without a socket).
+    pub fn router(&self) -> axum::Router {
+        let db = self.db.clone();
+        let registry = self.registry.clone();
+        let readiness: ReadinessCheck = Arc::new(move || {
+            let db = db.clone();
+            let registry = registry.clone();
+            Box::pin(async move {
+                db.ping().await.map_err(|e| format!("gateway database: {e}"))?;
+                check_health(registry, "registry").await
+            })
+        });
+        let state = self.state.clone();
+        let openapi = self.state.openapi.clone();
+        axum::Router::new()
+            .route(
+                "/openapi.json",
+                axum::routing::get(move || {
+                    let doc = openapi.clone();
+                    async move { ([(http::header::CONTENT_TYPE, "application/json")], doc) }
+                }),
+            )
+            .route("/", axum::routing::get(index))
+            .merge(server::admin_router(readiness))
+            .fallback(move |request: http::Request<axum::body::Body>| {
+                let state = state.clone();
+                async move { transcode::handle(&state, request).await }
+            })
+            // A bug must cost one request a 500, never the connection or the process.
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+                problem::Problem::new(http::StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+                    .into_response()
+            }))
+    }
+
+    /// Serves until `shutdown`, draining in-flight requests.
+    pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let router = self.router();
+        let maintenance = tokio::spawn(gearshift_platform::idempotency::purge_periodically(
+            self.db.clone(),
+            shutdown.clone(),
+        ));
+        // Nagle's algorithm plus delayed ACKs add ~40 ms to small responses.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let wait = shutdown.clone();
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { wait.wait().await })
+            .await;
+        maintenance.abort();
+        self.db.close().await;
+        result.map_err(Into::into)
+    }
+}
+
+/// Any gRPC service (a channel, or a server in this process) as a backend.
+fn in_process<S, B>(service: S) -> Backend
+where
+    S: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<tower::BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<tower::BoxError>,
+{
+    let service = tower::util::MapResponse::new(service, |r: http::Response<B>| r.map(tonic::body::Body::new));
+    Backend::new(tower::util::MapErr::new(service, |e: S::Error| BackendError(e.into())))
+}
+
+async fn index() -> impl IntoResponse {
+    axum::Json(serde_json::json!({
+        "name": "gearshift",
+        "description": "Gwangju future-car parts cluster programme API",
+        "openapi": "/openapi.json",
+        "health": {"live": "/healthz", "ready": "/readyz"},
+    }))
+}
+
+/// Asks a service's gRPC health endpoint whether it serves.
+async fn check_health(channel: Channel, name: &str) -> Result<(), String> {
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    let mut client = HealthClient::new(channel);
+    let call = client.check(HealthCheckRequest { service: String::new() });
+    match tokio::time::timeout(Duration::from_secs(1), call).await {
+        Ok(Ok(r)) if r.get_ref().status == ServingStatus::Serving as i32 => Ok(()),
+        Ok(Ok(_)) => Err(format!("{name} is not serving")),
+        Ok(Err(e)) => Err(format!("{name}: {}", e.message())),
+        Err(_) => Err(format!("{name} did not answer within 1 s")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+}

@@ -1,1 +1,95 @@
+//! The supplier registry: the system of record for the cluster's companies.
+//!
+//! `domain` holds the rules (no I/O), `store` the SQL, `grpc` the API.
+//! [`Registry::build`] connects and migrates the database and binds the
+//! listener; [`Registry::run`] serves until shutdown. Tests and the binary
+//! use the same two calls.
 
+#![forbid(unsafe_code)]
+
+pub mod domain;
+pub mod grpc;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use gearshift_platform::db::Db;
+use gearshift_platform::principal::{Authenticate, PrincipalKey};
+use gearshift_platform::server::{self, ReadinessCheck};
+use gearshift_platform::shutdown::Shutdown;
+use gearshift_proto::registry::v1::supplier_registry_server::SupplierRegistryServer;
+use sqlx::migrate::Migrator;
+use tokio::net::TcpListener;
+
+pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
+
+/// The registry's configuration (`gearshift serve --help`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct RegistryConfig {
+    /// Address the registry's gRPC API (and its /healthz, /readyz, /metrics) listens on.
+    #[arg(id = "registry_listen", long = "registry-listen", env = "GEARSHIFT_REGISTRY_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// Database of the registry: `postgres://…`, or `sqlite://path`. Default: `sqlite://<data dir>/registry.db`.
+    #[arg(id = "registry_database_url", long = "registry-database-url", env = "GEARSHIFT_REGISTRY_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Most database connections the registry keeps open.
+    #[arg(id = "registry_max_connections", long = "registry-max-connections", env = "GEARSHIFT_REGISTRY_MAX_CONNECTIONS", default_value_t = 8)]
+    pub max_connections: u32,
+}
+
+impl RegistryConfig {
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}/registry.db", data_dir.display()))
+    }
+}
+
+/// Full gRPC names this target serves.
+pub const GRPC_SERVICES: &[&str] = &["gearshift.registry.v1.SupplierRegistry"];
+
+/// A built registry: database ready, listener bound, not yet serving.
+pub struct Registry {
+    db: Db,
+    listener: TcpListener,
+    addr: SocketAddr,
+    key: PrincipalKey,
+}
+
+impl Registry {
+    /// Connects to (and migrates) the database and binds the listener.
+    pub async fn build(config: &RegistryConfig, data_dir: &Path, key: PrincipalKey) -> anyhow::Result<Self> {
+        let url = config.database_url(data_dir);
+        let db = Db::connect(&url, config.max_connections).await?;
+        db.migrate(&MIGRATIONS).await?;
+        let (listener, addr) = server::bind(config.listen).await?;
+        tracing::info!(%addr, database = %gearshift_platform::db::redact(&url), "registry built");
+        Ok(Self { db, listener, addr, key })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown`, then drains and closes the database.
+    pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let service = grpc::RegistryService::new(self.db.clone());
+        let api = SupplierRegistryServer::with_interceptor(service, Authenticate::new(self.key));
+        let db = self.db.clone();
+        let readiness: ReadinessCheck = Arc::new(move || {
+            let db = db.clone();
+            Box::pin(async move { db.ping().await.map_err(|e| format!("database: {e}")) })
+        });
+        let maintenance = tokio::spawn(gearshift_platform::idempotency::purge_periodically(
+            self.db.clone(),
+            shutdown.clone(),
+        ));
+        let routes = tonic::service::Routes::new(api);
+        let result = server::serve_grpc(self.listener, routes, GRPC_SERVICES, readiness, shutdown).await;
+        maintenance.abort();
+        self.db.close().await;
+        result
+    }
+}

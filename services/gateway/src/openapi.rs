@@ -1,0 +1,250 @@
+//! The OpenAPI 3.1 document, generated from the same route table and
+//! descriptors the gateway serves from, so the two cannot disagree. Proto
+//! comments become descriptions.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use prost_reflect::{DescriptorPool, FieldDescriptor, Kind, MessageDescriptor};
+use serde_json::{Map, Value, json};
+
+use crate::routes::{BodyRule, Route};
+
+/// Leading comments of descriptors, by file and source path.
+struct Comments(HashMap<(String, Vec<i32>), String>);
+
+impl Comments {
+    fn new(pool: &DescriptorPool) -> Self {
+        let mut map = HashMap::new();
+        for file in pool.files() {
+            if let Some(info) = &file.file_descriptor_proto().source_code_info {
+                for loc in &info.location {
+                    if let Some(c) = loc.leading_comments.as_deref() {
+                        let text = c.lines().map(str::trim).collect::<Vec<_>>().join(" ").trim().to_string();
+                        if !text.is_empty() {
+                            map.insert((file.name().to_string(), loc.path.clone()), text);
+                        }
+                    }
+                }
+            }
+        }
+        Comments(map)
+    }
+
+    fn get(&self, file: &str, path: &[i32]) -> Option<&str> {
+        self.0.get(&(file.to_string(), path.to_vec())).map(String::as_str)
+    }
+}
+
+/// The whole document.
+pub fn document(pool: &DescriptorPool, routes: &[Route]) -> Value {
+    let comments = Comments::new(pool);
+    let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let mut wanted: VecDeque<MessageDescriptor> = VecDeque::new();
+    for route in routes {
+        let op = operation(route, &comments, &mut wanted);
+        paths
+            .entry(route.template.openapi_path())
+            .or_default()
+            .insert(route.http_method.as_str().to_lowercase(), op);
+    }
+
+    let mut schemas = Map::new();
+    while let Some(message) = wanted.pop_front() {
+        if schemas.contains_key(message.full_name()) {
+            continue;
+        }
+        let schema = message_schema(&message, &comments, &mut wanted);
+        schemas.insert(message.full_name().to_string(), schema);
+    }
+    schemas.insert("Problem".into(), problem_schema());
+
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Gearshift API",
+            "version": "v1",
+            "description": "The backend of the Gwangju future-car parts cluster programme. \
+                Authenticate with `Authorization: Bearer <API key>`. Errors are RFC 9457 problem \
+                documents with a stable `code`. POSTs accept `Idempotency-Key`; updates accept `If-Match`.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"apiKey": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "A Gearshift API key (gsk_…)."}},
+            "schemas": schemas,
+            "responses": {
+                "Problem": {
+                    "description": "The request failed; the body says why.",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                },
+            },
+        },
+    })
+}
+
+fn operation(route: &Route, comments: &Comments, wanted: &mut VecDeque<MessageDescriptor>) -> Value {
+    let rpc = &route.rpc;
+    let file = rpc.parent_file();
+    let description = comments.get(file.name(), rpc.path()).unwrap_or_default();
+    let input = route.input();
+    let mut params = Vec::new();
+    let mut path_fields = Vec::new();
+    for var in route.template.variables() {
+        let name = var.join(".");
+        path_fields.push(var[0].clone());
+        params.push(json!({
+            "name": name, "in": "path", "required": true, "schema": {"type": "string"},
+        }));
+    }
+    let body_field = match &route.body {
+        BodyRule::Field(f) => Some(f.name().to_string()),
+        _ => None,
+    };
+    if !matches!(route.body, BodyRule::Whole) {
+        for field in input.fields() {
+            if path_fields.contains(&field.name().to_string()) || body_field.as_deref() == Some(field.name()) {
+                continue;
+            }
+            let mut schema = field_schema(&field, comments, wanted);
+            let desc = schema.get("description").cloned();
+            if let Value::Object(m) = &mut schema {
+                m.remove("description");
+            }
+            let mut p = json!({"name": field.json_name(), "in": "query", "schema": schema});
+            if let Some(d) = desc {
+                p["description"] = d;
+            }
+            params.push(p);
+        }
+    }
+    if route.http_method == http::Method::POST {
+        params.push(json!({
+            "name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 255},
+            "description": "Retry safely: the same key and body replay the first response; the same key with another body is 422.",
+        }));
+    }
+    if route.http_method == http::Method::PATCH || route.template.verb.is_some() {
+        params.push(json!({
+            "name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
+            "description": "The etag you read; a stale one is refused with 412.",
+        }));
+    }
+    let output = rpc.output();
+    wanted.push_back(output.clone());
+    let mut op = json!({
+        "operationId": rpc.name(),
+        "tags": [rpc.parent_service().name()],
+        "summary": description.split(". ").next().unwrap_or_default(),
+        "description": description,
+        "parameters": params,
+        "responses": {
+            "200": {
+                "description": "OK",
+                "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", output.full_name())}}},
+            },
+            "default": {"$ref": "#/components/responses/Problem"},
+        },
+    });
+    let body_schema = match &route.body {
+        BodyRule::None => None,
+        BodyRule::Whole => Some(input.clone()),
+        BodyRule::Field(f) => f.kind().as_message().cloned(),
+    };
+    if let Some(m) = body_schema {
+        wanted.push_back(m.clone());
+        op["requestBody"] = json!({
+            "required": !matches!(route.body, BodyRule::Whole),
+            "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", m.full_name())}}},
+        });
+    }
+    op
+}
+
+fn message_schema(message: &MessageDescriptor, comments: &Comments, wanted: &mut VecDeque<MessageDescriptor>) -> Value {
+    let file = message.parent_file();
+    let mut properties = Map::new();
+    for field in message.fields() {
+        properties.insert(field.json_name().to_string(), field_schema(&field, comments, wanted));
+    }
+    let mut schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
+    if let Some(d) = comments.get(file.name(), message.path()) {
+        schema["description"] = Value::String(d.to_string());
+    }
+    schema
+}
+
+fn field_schema(field: &FieldDescriptor, comments: &Comments, wanted: &mut VecDeque<MessageDescriptor>) -> Value {
+    let mut item = kind_schema(&field.kind(), wanted);
+    if field.is_list() {
+        item = json!({"type": "array", "items": item});
+    } else if field.is_map() {
+        if let Kind::Message(entry) = field.kind()
+            && let Some(value) = entry.get_field_by_name("value")
+        {
+            item = json!({"type": "object", "additionalProperties": kind_schema(&value.kind(), wanted)});
+        }
+    }
+    let file = field.parent_message().parent_file();
+    if let Some(d) = comments.get(file.name(), field.path()) {
+        if let Value::Object(m) = &mut item {
+            if d.starts_with("Output only") {
+                m.insert("readOnly".into(), Value::Bool(true));
+            }
+            m.insert("description".into(), Value::String(d.to_string()));
+        } else {
+            item = json!({"allOf": [item], "description": d});
+        }
+    }
+    item
+}
+
+fn kind_schema(kind: &Kind, wanted: &mut VecDeque<MessageDescriptor>) -> Value {
+    match kind {
+        Kind::String => json!({"type": "string"}),
+        Kind::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
+        Kind::Bool => json!({"type": "boolean"}),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => json!({"type": "integer", "format": "int32"}),
+        Kind::Uint32 | Kind::Fixed32 => json!({"type": "integer", "format": "int64", "minimum": 0}),
+        // proto3 JSON writes 64-bit integers as strings.
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => json!({"type": "string", "format": "int64"}),
+        Kind::Uint64 | Kind::Fixed64 => json!({"type": "string", "format": "uint64"}),
+        Kind::Float | Kind::Double => json!({"type": "number"}),
+        Kind::Enum(e) => json!({"type": "string", "enum": e.values().map(|v| v.name().to_string()).collect::<Vec<_>>()}),
+        Kind::Message(m) => match m.full_name() {
+            "google.protobuf.Timestamp" => json!({"type": "string", "format": "date-time"}),
+            "google.protobuf.Duration" => json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?s$"}),
+            "google.protobuf.FieldMask" => json!({"type": "string", "description": "Comma-separated lowerCamelCase field names."}),
+            "google.protobuf.Struct" => json!({"type": "object"}),
+            "google.protobuf.Value" => json!({}),
+            _ => {
+                wanted.push_back(m.clone());
+                json!({"$ref": format!("#/components/schemas/{}", m.full_name())})
+            }
+        },
+    }
+}
+
+fn problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "An RFC 9457 problem document.",
+        "required": ["type", "title", "status", "detail", "code", "traceId"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string", "description": "What went wrong, for a person."},
+            "code": {"type": "string", "description": "Stable machine-readable reason, e.g. INVALID_ARGUMENT, ETAG_MISMATCH."},
+            "violations": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"field": {"type": "string"}, "description": {"type": "string"}},
+                },
+            },
+            "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+            "traceId": {"type": "string", "description": "The trace of this request."},
+        },
+    })
+}

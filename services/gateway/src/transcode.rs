@@ -1,0 +1,508 @@
+//! REST ⇄ gRPC transcoding driven by the descriptors, with no handler per
+//! endpoint (the way grpc-gateway and Envoy's transcoder work).
+//!
+//! A request is turned into one JSON object for the RPC's input message —
+//! the body (or the body field), then path variables, then query parameters
+//! — and parsed once with proto3 JSON rules, unknown fields refused. The
+//! message goes to the owning service as raw protobuf over gRPC with the
+//! caller's signed principal, `Idempotency-Key`, `If-Match`, the trace
+//! context and a deadline; the reply comes back as proto3 JSON.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use axum::response::{IntoResponse, Response};
+use bytes::{Buf, Bytes};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use prost::Message as _;
+use prost_reflect::{DeserializeOptions, DynamicMessage, Kind, MessageDescriptor, SerializeOptions};
+use serde_json::{Map, Value};
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::metadata::{MetadataMap, MetadataValue};
+
+use crate::problem::{Problem, Violation};
+use crate::routes::{BodyRule, Route};
+use crate::{Backend, GatewayState};
+
+/// Handles every request that is not one of the gateway's own pages.
+pub async fn handle(state: &GatewayState, request: http::Request<axum::body::Body>) -> Response {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let (route, bound) = match crate::routes::lookup(&state.routes, &parts.method, parts.uri.path()) {
+        crate::routes::Lookup::Found(route, bound) => (route, bound),
+        crate::routes::Lookup::MethodNotAllowed(allowed) => {
+            let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+            return Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                format!("{} is not allowed here; allowed: {}", parts.method, allow.join(", ")),
+            )
+            .with_header(header::ALLOW, &allow.join(", "))
+            .into_response();
+        }
+        crate::routes::Lookup::NotFound => {
+            return Problem::new(
+                StatusCode::NOT_FOUND,
+                "ROUTE_NOT_FOUND",
+                format!(
+                    "no route for {} {}; the API is described at /openapi.json",
+                    parts.method,
+                    parts.uri.path()
+                ),
+            )
+            .into_response();
+        }
+    };
+    let span = tracing::info_span!(
+        "http.request",
+        otel.name = %format!("{} {}", route.http_method, route.template.raw),
+        otel.kind = "server",
+        http.request.method = %route.http_method,
+        http.route = %route.template.raw,
+        http.response.status_code = tracing::field::Empty,
+    );
+    gearshift_platform::telemetry::set_parent_from(&span, &parts.headers);
+    let response = tracing::Instrument::instrument(
+        async {
+            let response = match call(state, route, bound, &parts, body).await {
+                Ok(response) => response,
+                Err(problem) => problem.into_response(),
+            };
+            tracing::Span::current().record("http.response.status_code", response.status().as_u16());
+            response
+        },
+        span,
+    )
+    .await;
+    let labels = [
+        ("route", route.template.raw.clone()),
+        ("method", route.http_method.to_string()),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!("http_server_requests_total", &labels).increment(1);
+    metrics::histogram!("http_server_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+async fn call(
+    state: &GatewayState,
+    route: &Route,
+    bound: Vec<(Vec<String>, String)>,
+    parts: &http::request::Parts,
+    body: axum::body::Body,
+) -> Result<Response, Problem> {
+    let principal = authenticate(state, &parts.headers).await?;
+    let body = axum::body::to_bytes(body, state.max_body_bytes).await.map_err(|_| {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("the body is larger than {} bytes", state.max_body_bytes),
+        )
+    })?;
+    let json = request_json(route, &bound, parts, &body)?;
+    let input = parse_message(route.input(), json)?;
+
+    let mut metadata = MetadataMap::new();
+    let token = state.principal_key.sign(&principal);
+    metadata.insert(
+        gearshift_platform::principal::METADATA_KEY,
+        MetadataValue::try_from(token.as_str()).map_err(|_| internal("principal token"))?,
+    );
+    for (header, key) in [
+        ("idempotency-key", gearshift_platform::idempotency::METADATA_KEY),
+        ("if-match", "if-match"),
+    ] {
+        if let Some(value) = parts.headers.get(header) {
+            let value = value
+                .to_str()
+                .ok()
+                .and_then(|v| MetadataValue::try_from(v).ok())
+                .ok_or_else(|| Problem::invalid_field(header_name(header), "must be printable ASCII"))?;
+            metadata.insert(key, value);
+        }
+    }
+    gearshift_platform::telemetry::inject(&mut metadata);
+
+    let backend = state
+        .backends
+        .get(&route.service_name())
+        .ok_or_else(|| internal("no backend for service"))?;
+    let output = invoke(backend, route, input, metadata, state.request_timeout).await?;
+
+    let mut buf = Vec::with_capacity(256);
+    let mut ser = serde_json::Serializer::new(&mut buf);
+    output
+        .serialize_with_options(&mut ser, &SerializeOptions::new().skip_default_fields(false))
+        .map_err(|_| internal("response encoding"))?;
+    let mut response = (StatusCode::OK, buf).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(etag) = output
+        .get_field_by_name("etag")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .filter(|e| !e.is_empty())
+        && let Ok(v) = HeaderValue::from_str(&format!("\"{etag}\""))
+    {
+        headers.insert(header::ETAG, v);
+    }
+    Ok(response)
+}
+
+fn header_name(h: &str) -> &'static str {
+    match h {
+        "idempotency-key" => "Idempotency-Key",
+        _ => "If-Match",
+    }
+}
+
+fn internal(what: &str) -> Problem {
+    tracing::error!(what, "gateway internal error");
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+}
+
+async fn authenticate(state: &GatewayState, headers: &HeaderMap) -> Result<gearshift_platform::Principal, Problem> {
+    let unauthorized = |detail: &str| {
+        Problem::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", detail)
+            .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"gearshift\"")
+    };
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| unauthorized("send an API key as `Authorization: Bearer <key>`"))?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <key>`"))?;
+    state.auth.authenticate(token).await.map_err(|e| match e {
+        gearshift_platform::Error::Unauthenticated(msg) => unauthorized(&msg),
+        other => Problem::from_status(&tonic::Status::from(other)),
+    })
+}
+
+/// The JSON object for the input message: body, path variables, query.
+fn request_json(
+    route: &Route,
+    bound: &[(Vec<String>, String)],
+    parts: &http::request::Parts,
+    body: &Bytes,
+) -> Result<Value, Problem> {
+    let input = route.input();
+    let body_value = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        let is_json = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                let v = v.trim();
+                v == "application/json" || v.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|e| Problem::invalid_field("body", format!("is not valid JSON: {e}")))?;
+        Some(value)
+    };
+
+    let mut root = Map::new();
+    match (&route.body, body_value) {
+        (BodyRule::None, Some(_)) => {
+            return Err(Problem::invalid_field("body", format!("{} takes no body", route.http_method)));
+        }
+        (_, None) => {}
+        (BodyRule::Whole, Some(Value::Object(map))) => root = map,
+        (BodyRule::Field(field), Some(Value::Object(map))) => {
+            fill_update_mask(route, &input, field, &map, parts, &mut root);
+            root.insert(field.json_name().to_string(), Value::Object(map));
+        }
+        (_, Some(_)) => return Err(Problem::invalid_field("body", "must be a JSON object")),
+    }
+
+    for (path, value) in bound {
+        let json_path = json_path(&input, path).ok_or_else(|| internal("path variable"))?;
+        set_path(&mut root, &json_path, Value::String(value.clone()));
+    }
+
+    if let Some(query) = parts.uri.query() {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+            .map_err(|e| Problem::invalid_field("query", format!("is malformed: {e}")))?;
+        let mut violations = Vec::new();
+        for (key, raw) in pairs {
+            match query_value(route, &input, &key, raw) {
+                Ok((json_path, value, repeated)) => {
+                    if repeated {
+                        push_path(&mut root, &json_path, value);
+                    } else {
+                        set_path(&mut root, &json_path, value);
+                    }
+                }
+                Err(description) => violations.push(Violation { field: key, description }),
+            }
+        }
+        if !violations.is_empty() {
+            return Err(Problem::invalid(violations));
+        }
+    }
+    Ok(Value::Object(root))
+}
+
+/// AIP-134: without an explicit `updateMask`, update the fields present in
+/// the body (less the ones that only identify or guard the record).
+fn fill_update_mask(
+    route: &Route,
+    input: &MessageDescriptor,
+    body_field: &prost_reflect::FieldDescriptor,
+    body: &Map<String, Value>,
+    parts: &http::request::Parts,
+    root: &mut Map<String, Value>,
+) {
+    let Some(mask) = input.get_field_by_name("update_mask") else {
+        return;
+    };
+    let is_mask = matches!(mask.kind(), Kind::Message(m) if m.full_name() == "google.protobuf.FieldMask");
+    let given = parts.uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| kv.starts_with("updateMask=") || kv.starts_with("update_mask="))
+    });
+    if !is_mask || given {
+        return;
+    }
+    let bound: Vec<&str> = route
+        .template
+        .variables()
+        .filter(|v| v.len() == 2 && v[0] == body_field.name())
+        .map(|v| v[1].as_str())
+        .collect();
+    let Kind::Message(resource) = body_field.kind() else {
+        return;
+    };
+    let paths: Vec<String> = body
+        .keys()
+        .filter_map(|k| resource.get_field_by_json_name(k).or_else(|| resource.get_field_by_name(k)))
+        .filter(|f| f.name() != "etag" && !bound.contains(&f.name()))
+        .map(|f| f.json_name().to_string())
+        .collect();
+    root.insert(mask.json_name().to_string(), Value::String(paths.join(",")));
+}
+
+/// Resolves a query parameter (`pageSize`, `page_size`, `filter.status`).
+fn query_value(
+    route: &Route,
+    input: &MessageDescriptor,
+    key: &str,
+    raw: String,
+) -> Result<(Vec<String>, Value, bool), String> {
+    let mut message = input.clone();
+    let mut json_path = Vec::new();
+    let names: Vec<&str> = key.split('.').collect();
+    for (i, name) in names.iter().enumerate() {
+        let field = message
+            .get_field_by_json_name(name)
+            .or_else(|| message.get_field_by_name(name))
+            .ok_or_else(|| "is not a parameter of this endpoint".to_string())?;
+        if i == 0 {
+            let in_body = match &route.body {
+                BodyRule::Whole => true,
+                BodyRule::Field(f) => f.name() == field.name(),
+                BodyRule::None => false,
+            };
+            if in_body {
+                return Err("belongs in the request body".into());
+            }
+        }
+        json_path.push(field.json_name().to_string());
+        let last = i + 1 == names.len();
+        match field.kind() {
+            Kind::Message(m) if !last && !field.is_list() && !field.is_map() => message = m,
+            _ if !last => return Err("is not a parameter of this endpoint".into()),
+            Kind::Bool => {
+                let value = match raw.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err("must be true or false".into()),
+                };
+                return Ok((json_path, Value::Bool(value), field.is_list()));
+            }
+            _ if field.is_map() => return Err("cannot be set from the query string".into()),
+            _ => return Ok((json_path, Value::String(raw), field.is_list())),
+        }
+    }
+    Err("is not a parameter of this endpoint".into())
+}
+
+fn json_path(message: &MessageDescriptor, path: &[String]) -> Option<Vec<String>> {
+    let mut current = message.clone();
+    let mut out = Vec::new();
+    for (i, name) in path.iter().enumerate() {
+        let field = current.get_field_by_name(name)?;
+        out.push(field.json_name().to_string());
+        if i + 1 < path.len() {
+            current = field.kind().as_message()?.clone();
+        }
+    }
+    Some(out)
+}
+
+fn parent<'a>(root: &'a mut Map<String, Value>, path: &[String]) -> &'a mut Map<String, Value> {
+    let mut current = root;
+    for key in &path[..path.len().saturating_sub(1)] {
+        let entry = current
+            .entry(key.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        current = match entry {
+            Value::Object(map) => map,
+            _ => unreachable!("made an object just above"),
+        };
+    }
+    current
+}
+
+fn set_path(root: &mut Map<String, Value>, path: &[String], value: Value) {
+    if let Some(last) = path.last() {
+        parent(root, path).insert(last.clone(), value);
+    }
+}
+
+fn push_path(root: &mut Map<String, Value>, path: &[String], value: Value) {
+    if let Some(last) = path.last() {
+        let slot = parent(root, path)
+            .entry(last.clone())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = slot {
+            items.push(value);
+        } else {
+            *slot = Value::Array(vec![value]);
+        }
+    }
+}
+
+/// Parses with proto3 JSON rules; a failure names the field and the reason.
+fn parse_message(desc: MessageDescriptor, json: Value) -> Result<DynamicMessage, Problem> {
+    let mut track = serde_path_to_error::Track::new();
+    let de = serde_path_to_error::Deserializer::new(json, &mut track);
+    DynamicMessage::deserialize_with_options(desc, de, &DeserializeOptions::new().deny_unknown_fields(true)).map_err(
+        |e| {
+            let path = track.path().to_string();
+            let mut field = if path == "." || path.is_empty() { String::new() } else { path };
+            let message = e.to_string();
+            // An unknown field is reported at its parent; name the field itself.
+            if let Some(name) = unknown_field_name(&message) {
+                field = if field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
+                return Problem::invalid_field(&field, "is not a field of this request");
+            }
+            if field.is_empty() {
+                field = "body".into();
+            }
+            Problem::invalid_field(&field, message)
+        },
+    )
+}
+
+/// The name in prost-reflect's "unrecognized field name 'x'" error.
+fn unknown_field_name(message: &str) -> Option<&str> {
+    let rest = message.split("unrecognized field name '").nth(1)?;
+    rest.split('\'').next()
+}
+
+/// Calls the RPC with raw protobuf bytes and decodes the reply dynamically.
+async fn invoke(
+    backend: &Backend,
+    route: &Route,
+    input: DynamicMessage,
+    metadata: MetadataMap,
+    timeout: Duration,
+) -> Result<DynamicMessage, Problem> {
+    let path = http::uri::PathAndQuery::from_str(&route.grpc_path).map_err(|_| internal("grpc path"))?;
+    let mut request = tonic::Request::from_parts(metadata, tonic::Extensions::default(), input);
+    // The deadline travels as `grpc-timeout`; the service stops work past it.
+    request.set_timeout(timeout);
+    let call = unary(backend.clone(), path, route.rpc.output(), request);
+    match tokio::time::timeout(timeout, call).await {
+        Err(_) => Err(Problem::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "DEADLINE_EXCEEDED",
+            format!("the service did not answer within {} ms", timeout.as_millis()),
+        )),
+        Ok(Err(status)) => {
+            if status.code() == tonic::Code::Unavailable {
+                tracing::warn!(service = %route.service_name(), message = status.message(), "backend unavailable");
+            }
+            Err(Problem::from_status(&status))
+        }
+        Ok(Ok(response)) => Ok(response),
+    }
+}
+
+async fn unary(
+    backend: Backend,
+    path: http::uri::PathAndQuery,
+    output: MessageDescriptor,
+    request: tonic::Request<DynamicMessage>,
+) -> Result<DynamicMessage, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(backend);
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unavailable(format!("the service is unavailable: {e}")))?;
+    let response = grpc.unary(request, path, DynamicCodec { output }).await?;
+    Ok(response.into_inner())
+}
+
+/// A codec for messages known only by descriptor.
+#[derive(Clone)]
+struct DynamicCodec {
+    output: MessageDescriptor,
+}
+
+impl Codec for DynamicCodec {
+    type Encode = DynamicMessage;
+    type Decode = DynamicMessage;
+    type Encoder = DynamicEncoder;
+    type Decoder = DynamicDecoder;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        DynamicEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        DynamicDecoder(self.output.clone())
+    }
+}
+
+struct DynamicEncoder;
+
+impl Encoder for DynamicEncoder {
+    type Item = DynamicMessage;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Self::Item, dst: &mut EncodeBuf<'_>) -> Result<(), Self::Error> {
+        item.encode(dst)
+            .map_err(|e| tonic::Status::internal(format!("encoding the request: {e}")))
+    }
+}
+
+struct DynamicDecoder(MessageDescriptor);
+
+impl Decoder for DynamicDecoder {
+    type Item = DynamicMessage;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Self::Error> {
+        let bytes = src.copy_to_bytes(src.remaining());
+        DynamicMessage::decode(self.0.clone(), bytes)
+            .map(Some)
+            .map_err(|e| tonic::Status::internal(format!("decoding the response: {e}")))
+    }
+}

@@ -1,0 +1,338 @@
+//! The registry's rules, with no I/O: Korean business registration numbers,
+//! legal names, the supplier record and who may see or change it.
+
+use gearshift_platform::{Error, Principal, Role};
+use serde::{Deserialize, Serialize};
+
+/// A Korean business registration number (사업자등록번호): ten digits, the
+/// last a check digit. Stored as the bare digits, shown as `123-45-67890`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct BusinessNumber(String);
+
+/// Weights of the first nine digits (National Tax Service rule).
+const BRN_WEIGHTS: [u32; 9] = [1, 3, 7, 1, 3, 7, 1, 3, 5];
+
+impl BusinessNumber {
+    /// Accepts `1248100998` or `124-81-00998` (dashes only where they belong).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("is required".into());
+        }
+        let digits: String = if raw.contains('-') {
+            let parts: Vec<&str> = raw.split('-').collect();
+            if parts.len() != 3 || parts[0].len() != 3 || parts[1].len() != 2 || parts[2].len() != 5 {
+                return Err("must be 10 digits, written 1234567890 or 123-45-67890".into());
+            }
+            parts.concat()
+        } else {
+            raw.to_string()
+        };
+        if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("must be 10 digits, written 1234567890 or 123-45-67890".into());
+        }
+        let d: Vec<u32> = digits.bytes().map(|b| (b - b'0') as u32).collect();
+        let mut sum: u32 = d.iter().zip(BRN_WEIGHTS).map(|(d, w)| d * w).sum();
+        // The ninth digit's product contributes its tens digit once more.
+        sum += (d[8] * 5) / 10;
+        let check = (10 - sum % 10) % 10;
+        if check != d[9] {
+            return Err("has a wrong check digit: this is not a valid business registration number".into());
+        }
+        Ok(Self(digits))
+    }
+
+    /// The canonical form, `123-45-67890`.
+    pub fn formatted(&self) -> String {
+        format!("{}-{}-{}", &self.0[..3], &self.0[3..5], &self.0[5..])
+    }
+
+    /// The ten digits, as stored.
+    pub fn digits(&self) -> &str {
+        &self.0
+    }
+
+    /// From the stored digits (already validated when written).
+    pub fn from_stored(digits: String) -> Self {
+        Self(digits)
+    }
+}
+
+pub const LEGAL_NAME_MAX_CHARS: usize = 200;
+
+/// A legal name: trimmed, 1 to 200 characters, no control characters.
+pub fn legal_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("is required".into());
+    }
+    if name.chars().count() > LEGAL_NAME_MAX_CHARS {
+        return Err(format!("must be at most {LEGAL_NAME_MAX_CHARS} characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(name.to_string())
+}
+
+/// Lifecycle of a supplier record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    PendingVerification,
+    Active,
+    Suspended,
+    Withdrawn,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::PendingVerification => "PENDING_VERIFICATION",
+            Status::Active => "ACTIVE",
+            Status::Suspended => "SUSPENDED",
+            Status::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "PENDING_VERIFICATION" => Status::PendingVerification,
+            "ACTIVE" => Status::Active,
+            "SUSPENDED" => Status::Suspended,
+            "WITHDRAWN" => Status::Withdrawn,
+            _ => return None,
+        })
+    }
+}
+
+/// A supplier as stored, and as snapshotted into audit events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Supplier {
+    pub id: String,
+    pub business_number: BusinessNumber,
+    pub legal_name: String,
+    pub status: Status,
+    pub create_time: i64,
+    pub update_time: i64,
+    pub revision: i64,
+}
+
+/// Fields a client may name in an update mask, as (snake, camel) pairs.
+pub const UPDATABLE: &[(&str, &str)] = &[
+    ("legal_name", "legalName"),
+    ("business_number", "businessNumber"),
+];
+
+/// Fields a client may read but never set.
+pub const OUTPUT_ONLY: &[(&str, &str)] = &[
+    ("id", "id"),
+    ("status", "status"),
+    ("create_time", "createTime"),
+    ("update_time", "updateTime"),
+    ("etag", "etag"),
+];
+
+/// A validated change to a supplier.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Patch {
+    pub legal_name: Option<String>,
+    pub business_number: Option<BusinessNumber>,
+}
+
+impl Patch {
+    /// Applies the patch and names the fields whose value changed.
+    pub fn apply(&self, supplier: &mut Supplier) -> Vec<String> {
+        let mut changed = Vec::new();
+        if let Some(name) = &self.legal_name
+            && *name != supplier.legal_name
+        {
+            supplier.legal_name = name.clone();
+            changed.push("legalName".to_string());
+        }
+        if let Some(number) = &self.business_number
+            && *number != supplier.business_number
+        {
+            supplier.business_number = number.clone();
+            changed.push("businessNumber".to_string());
+        }
+        changed
+    }
+}
+
+/// Who may do what with supplier records. Object-level rules live here, in
+/// the service that owns the data, not in the gateway.
+pub mod access {
+    use super::*;
+
+    /// Registering companies is the programme staff's job.
+    pub fn create(p: &Principal) -> Result<(), Error> {
+        p.require_operator()
+    }
+
+    /// Staff, reviewers and institutes read every profile; a company reads
+    /// only its own, and others' existence is not revealed to it (404).
+    pub fn read(p: &Principal, supplier_id: &str) -> Result<(), Error> {
+        match &p.role {
+            Role::Operator | Role::Reviewer | Role::Institute(_) => Ok(()),
+            Role::Supplier(own) if own == supplier_id => Ok(()),
+            Role::Supplier(_) => Err(not_found(supplier_id)),
+        }
+    }
+
+    /// The only supplier a company's key may list, or `None` for everyone.
+    pub fn list_scope(p: &Principal) -> Option<&str> {
+        match &p.role {
+            Role::Supplier(own) => Some(own.as_str()),
+            _ => None,
+        }
+    }
+
+    /// Operators update any profile; a company updates its own, except its
+    /// business number, which only an operator may correct.
+    pub fn update(p: &Principal, supplier_id: &str, patch: &Patch) -> Result<(), Error> {
+        match &p.role {
+            Role::Operator => Ok(()),
+            Role::Supplier(own) if own == supplier_id => {
+                if patch.business_number.is_some() {
+                    Err(Error::PermissionDenied(
+                        "only an operator may change a business number".into(),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Role::Supplier(_) => Err(not_found(supplier_id)),
+            Role::Reviewer | Role::Institute(_) => Err(Error::PermissionDenied(format!(
+                "role {} may read suppliers but not change them",
+                p.role
+            ))),
+        }
+    }
+
+    /// The audit trail is for programme staff.
+    pub fn read_events(p: &Principal) -> Result<(), Error> {
+        p.require_operator()
+    }
+
+    pub fn not_found(id: &str) -> Error {
+        Error::NotFound {
+            resource: "supplier",
+            id: id.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Published numbers of well-known companies, which satisfy the rule.
+    const REAL: &[&str] = &[
+        "124-81-00998", // Samsung Electronics
+        "119-81-02316", // Kia
+        "107-86-14075", // LG Electronics
+        "220-81-62517", // NAVER
+        "120-81-47521", // Kakao
+    ];
+
+    #[test]
+    fn real_business_numbers_pass_in_both_notations() {
+        for n in REAL {
+            let parsed = BusinessNumber::parse(n).unwrap_or_else(|e| panic!("{n}: {e}"));
+            assert_eq!(parsed.formatted(), *n);
+            let bare = n.replace('-', "");
+            assert_eq!(BusinessNumber::parse(&bare).unwrap(), parsed);
+        }
+    }
+
+    #[test]
+    fn changing_any_single_digit_is_caught() {
+        for n in REAL {
+            let digits: Vec<u8> = n.replace('-', "").into_bytes();
+            for pos in 0..10 {
+                for delta in 1..10u8 {
+                    let mut changed = digits.clone();
+                    changed[pos] = b'0' + (changed[pos] - b'0' + delta) % 10;
+                    let s = String::from_utf8(changed).unwrap();
+                    assert!(BusinessNumber::parse(&s).is_err(), "{s} (from {n}) passed");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_business_numbers_say_why() {
+        for (raw, why) in [
+            ("", "required"),
+            ("12481009", "10 digits"),
+            ("12-481-00998", "10 digits"),
+            ("124-81-0099a", "10 digits"),
+            ("124 81 00998", "10 digits"),
+            ("１２４８１００９９８", "10 digits"),
+            ("1248100999", "check digit"),
+        ] {
+            let err = BusinessNumber::parse(raw).unwrap_err();
+            assert!(err.contains(why), "{raw:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn legal_names_are_trimmed_and_bounded() {
+        assert_eq!(legal_name("  (주)광주부품  ").unwrap(), "(주)광주부품");
+        assert!(legal_name("   ").is_err());
+        assert!(legal_name(&"가".repeat(200)).is_ok());
+        assert!(legal_name(&"가".repeat(201)).is_err());
+        assert!(legal_name("a\u{0}b").is_err());
+    }
+
+    fn principal(role: Role) -> Principal {
+        Principal {
+            subject: "key_test".into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn a_company_reads_and_updates_only_itself() {
+        let me = gearshift_platform::ids::new_id("sup");
+        let other = gearshift_platform::ids::new_id("sup");
+        let p = principal(Role::Supplier(me.clone()));
+        assert!(access::read(&p, &me).is_ok());
+        assert!(matches!(access::read(&p, &other), Err(Error::NotFound { .. })));
+        let rename = Patch {
+            legal_name: Some("x".into()),
+            ..Patch::default()
+        };
+        assert!(access::update(&p, &me, &rename).is_ok());
+        assert!(matches!(access::update(&p, &other, &rename), Err(Error::NotFound { .. })));
+        let renumber = Patch {
+            business_number: Some(BusinessNumber::parse("124-81-00998").unwrap()),
+            ..Patch::default()
+        };
+        assert!(matches!(
+            access::update(&p, &me, &renumber),
+            Err(Error::PermissionDenied(_))
+        ));
+        assert!(access::create(&p).is_err());
+        assert!(access::read_events(&p).is_err());
+        assert_eq!(access::list_scope(&p), Some(me.as_str()));
+    }
+
+    #[test]
+    fn institutes_and_reviewers_read_but_do_not_write() {
+        for role in [Role::Institute("KATECH".into()), Role::Reviewer] {
+            let p = principal(role);
+            assert!(access::read(&p, "sup_x").is_ok());
+            assert!(matches!(
+                access::update(&p, "sup_x", &Patch::default()),
+                Err(Error::PermissionDenied(_))
+            ));
+            assert!(access::create(&p).is_err());
+            assert!(access::read_events(&p).is_err());
+            assert_eq!(access::list_scope(&p), None);
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! The registry's gRPC API: maps requests to the domain and the store, and
+//! errors to `Status`. Every method works as the principal on the call.
+
+use gearshift_platform::error::Violations;
+use gearshift_platform::idempotency::Idempotency;
+use gearshift_platform::{Error, Principal, db, etag, ids, outbox, pagination, time};
+use gearshift_proto::registry::v1 as pb;
+use pb::supplier_registry_server::SupplierRegistry;
+use tonic::{Request, Response, Status};
+
+use crate::domain::{self, BusinessNumber, OUTPUT_ONLY, Patch, Status as SupplierStatus, Supplier, UPDATABLE, access};
+use crate::store;
+
+/// The `SupplierRegistry` service.
+#[derive(Clone, Debug)]
+pub struct RegistryService {
+    db: db::Db,
+}
+
+impl RegistryService {
+    pub fn new(db: db::Db) -> Self {
+        Self { db }
+    }
+}
+
+fn respond<T>(result: Result<T, Error>) -> Result<Response<T>, Status> {
+    result.map(Response::new).map_err(Status::from)
+}
+
+pub fn to_proto(s: &Supplier) -> pb::Supplier {
+    pb::Supplier {
+        id: s.id.clone(),
+        business_number: s.business_number.formatted(),
+        legal_name: s.legal_name.clone(),
+        status: match s.status {
+            SupplierStatus::PendingVerification => pb::SupplierStatus::PendingVerification,
+            SupplierStatus::Active => pb::SupplierStatus::Active,
+            SupplierStatus::Suspended => pb::SupplierStatus::Suspended,
+            SupplierStatus::Withdrawn => pb::SupplierStatus::Withdrawn,
+        } as i32,
+        create_time: Some(time::to_timestamp(s.create_time)),
+        update_time: Some(time::to_timestamp(s.update_time)),
+        etag: etag::from_revision(s.revision),
+    }
+}
+
+fn snapshot(s: &Supplier) -> Option<serde_json::Value> {
+    serde_json::to_value(s).ok()
+}
+
+fn event_to_proto(e: outbox::Event) -> pb::SupplierEvent {
+    let restore = |v: Option<serde_json::Value>| {
+        v.and_then(|v| serde_json::from_value::<Supplier>(v).ok())
+            .map(|s| to_proto(&s))
+    };
+    pb::SupplierEvent {
+        id: e.id,
+        supplier_id: e.aggregate_id,
+        r#type: e.event_type,
+        actor: e.actor,
+        actor_role: e.actor_role,
+        occur_time: Some(time::to_timestamp(e.occur_time)),
+        before: restore(e.before),
+        after: restore(e.after),
+        changed_fields: e.changed_fields,
+    }
+}
+
+/// A syntactically valid supplier id, or a 400 naming `field`.
+fn supplier_id(field: &str, id: &str) -> Result<(), Error> {
+    if ids::is_valid("sup", id) {
+        Ok(())
+    } else {
+        Err(Error::invalid(field, "is not a supplier id (sup_ followed by 26 characters)"))
+    }
+}
+
+impl RegistryService {
+    async fn create_once(
+        &self,
+        principal: &Principal,
+        idempotency: Option<&Idempotency>,
+        new: &Supplier,
+    ) -> Result<pb::Supplier, Error> {
+        let mut tx = self.db.begin().await?;
+        if let Some(idem) = idempotency
+            && let Some(first) = idem.replay::<pb::Supplier>(&mut tx).await?
+        {
+            return Ok(first);
+        }
+        store::insert(&mut tx, new).await?;
+        outbox::append(
+            &mut tx,
+            outbox::NewEvent {
+                aggregate_type: "supplier",
+                aggregate_id: &new.id,
+                event_type: "supplier.created",
+                actor: principal,
+                before: None,
+                after: snapshot(new),
+                changed_fields: vec!["businessNumber".into(), "legalName".into(), "status".into()],
+            },
+        )
+        .await?;
+        let response = to_proto(new);
+        if let Some(idem) = idempotency {
+            idem.record(&mut tx, &response).await?;
+        }
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    async fn update_once(
+        &self,
+        principal: &Principal,
+        id: &str,
+        patch: &Patch,
+        expected_etag: Option<&str>,
+    ) -> Result<pb::Supplier, Error> {
+        let mut tx = self.db.begin().await?;
+        let current = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| access::not_found(id))?;
+        etag::check(expected_etag, current.revision)?;
+        let mut next = current.clone();
+        let changed = patch.apply(&mut next);
+        if changed.is_empty() {
+            // Nothing to change: no write, no event, same etag.
+            return Ok(to_proto(&current));
+        }
+        next.revision += 1;
+        next.update_time = time::now_micros().max(current.update_time);
+        if !store::update(&mut tx, &next, current.revision).await? {
+            // Someone wrote between our read and our write: run again, so an
+            // etag, if given, is checked against the newer revision.
+            return Err(Error::Transient(sqlx::Error::RowNotFound));
+        }
+        outbox::append(
+            &mut tx,
+            outbox::NewEvent {
+                aggregate_type: "supplier",
+                aggregate_id: id,
+                event_type: "supplier.updated",
+                actor: principal,
+                before: snapshot(&current),
+                after: snapshot(&next),
+                changed_fields: changed,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(to_proto(&next))
+    }
+}
+
+/// Reads an update mask into a validated patch of `input`'s values.
+fn patch_from_mask(input: &pb::Supplier, paths: &[String]) -> Result<Patch, Error> {
+    let mut v = Violations::new();
+    let mut patch = Patch::default();
+    if paths.is_empty() {
+        v.add("updateMask", "must name at least one field to change");
+    }
+    for path in paths {
+        let field = UPDATABLE
+            .iter()
+            .find(|(snake, camel)| path == snake || path == camel)
+            .map(|(_, camel)| *camel);
+        match field {
+            Some("legalName") => {
+                patch.legal_name = v.check("supplier.legalName", domain::legal_name(&input.legal_name));
+            }
+            Some("businessNumber") => {
+                patch.business_number = v.check(
+                    "supplier.businessNumber",
+                    BusinessNumber::parse(&input.business_number),
+                );
+            }
+            _ if OUTPUT_ONLY.iter().any(|(s, c)| path == s || path == c) => {
+                v.add("updateMask", format!("{path} is output only and cannot be changed"));
+            }
+            _ => v.add(
+                "updateMask",
+                format!(
+                    "unknown field {path:?}; updatable fields are {}",
+                    UPDATABLE.iter().map(|(_, c)| *c).collect::<Vec<_>>().join(", ")
+                ),
+            ),
+        }
+    }
+    v.into_result().map(|()| patch)
+}
+
+#[tonic::async_trait]
+impl SupplierRegistry for RegistryService {
+    #[tracing::instrument(skip_all, fields(supplier.id))]
+    async fn create_supplier(
+        &self,
+        request: Request<pb::CreateSupplierRequest>,
+    ) -> Result<Response<pb::Supplier>, Status> {
+        respond(async {
+            let principal = Principal::from_request(&request)?;
+            access::create(&principal)?;
+            let idempotency = Idempotency::from_request(&request, "CreateSupplier", &principal)?;
+            let input = request
+                .get_ref()
+                .supplier
+                .as_ref()
+                .ok_or_else(|| Error::invalid("supplier", "is required"))?;
+            let mut v = Violations::new();
+            let number = v.check(
+                "supplier.businessNumber",
+                BusinessNumber::parse(&input.business_number),
+            );
+            let name = v.check("supplier.legalName", domain::legal_name(&input.legal_name));
+            v.into_result()?;
+            let (Some(business_number), Some(legal_name)) = (number, name) else {
+                return Err(Error::invalid("supplier", "is invalid"));
+            };
+            let now = time::now_micros();
+            let new = Supplier {
+                id: ids::new_id("sup"),
+                business_number,
+                legal_name,
+                status: SupplierStatus::PendingVerification,
+                create_time: now,
+                update_time: now,
+                revision: 1,
+            };
+            tracing::Span::current().record("supplier.id", new.id.as_str());
+            db::with_retry(|| self.create_once(&principal, idempotency.as_ref(), &new)).await
+        }
+        .await)
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().id))]
+    async fn get_supplier(
+        &self,
+        request: Request<pb::GetSupplierRequest>,
+    ) -> Result<Response<pb::Supplier>, Status> {
+        respond(async {
+            let principal = Principal::from_request(&request)?;
+            let id = &request.get_ref().id;
+            supplier_id("id", id)?;
+            access::read(&principal, id)?;
+            let mut conn = self.db.pool().acquire().await?;
+            let supplier = store::get(&mut conn, id)
+                .await?
+                .ok_or_else(|| access::not_found(id))?;
+            Ok(to_proto(&supplier))
+        }
+        .await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_suppliers(
+        &self,
+        request: Request<pb::ListSuppliersRequest>,
+    ) -> Result<Response<pb::ListSuppliersResponse>, Status> {
+        respond(async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let size = pagination::page_size(req.page_size)?;
+            let scope = access::list_scope(&principal);
+            let fingerprint = pagination::fingerprint(&["suppliers", scope.unwrap_or("")]);
+            let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
+            // One extra row tells whether another page exists.
+            let mut rows =
+                store::list(self.db.pool(), after.as_deref().unwrap_or(""), scope, size + 1).await?;
+            let next_page_token = pagination::finish(&mut rows, size, &fingerprint, |s| s.id.clone());
+            Ok(pb::ListSuppliersResponse {
+                suppliers: rows.iter().map(to_proto).collect(),
+                next_page_token,
+            })
+        }
+        .await)
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id))]
+    async fn update_supplier(
+        &self,
+        request: Request<pb::UpdateSupplierRequest>,
+    ) -> Result<Response<pb::Supplier>, Status> {
+        respond(async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            let input = req
+                .supplier
+                .as_ref()
+                .ok_or_else(|| Error::invalid("supplier", "is required"))?;
+            supplier_id("supplier.id", &input.id)?;
+            tracing::Span::current().record("supplier.id", input.id.as_str());
+            let paths = req.update_mask.as_ref().map(|m| m.paths.clone()).unwrap_or_default();
+            let patch = patch_from_mask(input, &paths)?;
+            access::update(&principal, &input.id, &patch)?;
+            let expected = etag::expected(&request, &input.etag);
+            db::with_retry(|| self.update_once(&principal, &input.id, &patch, expected.as_deref())).await
+        }
+        .await)
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]
+    async fn list_supplier_events(
+        &self,
+        request: Request<pb::ListSupplierEventsRequest>,
+    ) -> Result<Response<pb::ListSupplierEventsResponse>, Status> {
+        respond(async {
+            let principal = Principal::from_request(&request)?;
+            let req = request.get_ref();
+            supplier_id("supplierId", &req.supplier_id)?;
+            access::read_events(&principal)?;
+            let mut conn = self.db.pool().acquire().await?;
+            if store::get(&mut conn, &req.supplier_id).await?.is_none() {
+                return Err(access::not_found(&req.supplier_id));
+            }
+            drop(conn);
+            let size = pagination::page_size(req.page_size)?;
+            let fingerprint = pagination::fingerprint(&["supplier-events", &req.supplier_id]);
+            let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
+            let mut events =
+                outbox::list_for(&self.db, "supplier", &req.supplier_id, after.as_deref(), size + 1).await?;
+            let next_page_token = pagination::finish(&mut events, size, &fingerprint, |e| e.id.clone());
+            Ok(pb::ListSupplierEventsResponse {
+                events: events.into_iter().map(event_to_proto).collect(),
+                next_page_token,
+            })
+        }
+        .await)
+    }
+}
