@@ -1,0 +1,204 @@
+//! `spawn_app()`: the whole platform in this process on ephemeral ports and
+//! fresh databases (SQLite files, or new PostgreSQL databases), driven over
+//! HTTP like a client. `TEST_LOG=1` shows the platform's logs.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Once;
+
+use gearshift::{Platform, ServeArgs};
+use gearshift_platform::shutdown::Shutdown;
+pub use gearshift_platform::testing::Engine;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+
+pub const SAMSUNG: &str = "124-81-00998";
+pub const KIA: &str = "119-81-02316";
+pub const LG: &str = "107-86-14075";
+pub const NAVER: &str = "220-81-62517";
+pub const KAKAO: &str = "120-81-47521";
+
+pub struct TestApp {
+    pub base: String,
+    pub registry_addr: SocketAddr,
+    pub admin_key: String,
+    pub client: reqwest::Client,
+    pub data_dir: std::path::PathBuf,
+    shutdown: Shutdown,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            let guard = gearshift_platform::telemetry::init(
+                gearshift_platform::telemetry::LogFormat::Text,
+                "gearshift-test",
+                std::io::stderr,
+            );
+            std::mem::forget(guard);
+        }
+    });
+}
+
+/// Arguments for a platform on ephemeral ports with fresh databases.
+pub async fn test_args(engine: Engine, dir: &std::path::Path) -> ServeArgs {
+    let mut args = ServeArgs::defaults();
+    args.target = vec![gearshift::Target::All];
+    args.data_dir = dir.to_path_buf();
+    args.gateway.listen = "127.0.0.1:0".parse().unwrap();
+    args.registry.listen = "127.0.0.1:0".parse().unwrap();
+    args.registry.database_url =
+        Some(gearshift_platform::testing::fresh_database(engine, dir, "registry").await);
+    args.gateway.database_url =
+        Some(gearshift_platform::testing::fresh_database(engine, dir, "gateway").await);
+    args.gateway.bootstrap_admin_key = Some(format!("gsk_test_admin_{}", gearshift_platform::ids::random_token(16)));
+    args.principal_secret = None;
+    args.gateway.request_timeout = std::time::Duration::from_secs(10);
+    args.registry.max_connections = 4;
+    args
+}
+
+pub async fn spawn_app(engine: Engine) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = test_args(engine, dir.path()).await;
+    spawn_with(args, dir).await
+}
+
+pub async fn spawn_with(args: ServeArgs, dir: tempfile::TempDir) -> TestApp {
+    init_logs();
+    let platform = Platform::build(&args).await.expect("platform builds");
+    let base = format!("http://{}", platform.gateway_addr().expect("gateway"));
+    let registry_addr = platform.registry_addr().expect("registry");
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(platform.run(shutdown.clone()));
+    TestApp {
+        base,
+        registry_addr,
+        admin_key: args.gateway.bootstrap_admin_key.clone().unwrap_or_default(),
+        client: reqwest::Client::new(),
+        data_dir: args.data_dir.clone(),
+        shutdown,
+        task: Some(task),
+        _dir: dir,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.trigger();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// The problem document's `code`.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    /// The fields named in the problem document's violations.
+    pub fn violation_fields(&self) -> Vec<String> {
+        self.body["violations"]
+            .as_array()
+            .map(|v| v.iter().filter_map(|x| x["field"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts a problem document with `status` and `code`.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert_eq!(self.code(), code, "body: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "body: {}",
+            self.text
+        );
+    }
+}
+
+impl TestApp {
+    pub fn request(&self, method: Method, path: &str, key: Option<&str>) -> RequestBuilder {
+        let mut rb = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(key) = key {
+            rb = rb.bearer_auth(key);
+        }
+        rb
+    }
+
+    pub async fn send(rb: RequestBuilder) -> Reply {
+        let response = rb.send().await.expect("request sent");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body read");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Reply {
+        Self::send(self.request(Method::GET, path, Some(key))).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> Reply {
+        Self::send(self.request(Method::POST, path, Some(key)).json(&body)).await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> Reply {
+        Self::send(self.request(Method::PATCH, path, Some(key)).json(&body)).await
+    }
+
+    /// Creates an API key with `role` as the operator and returns its secret.
+    pub async fn key_for(&self, role: &str) -> String {
+        let r = self
+            .post("/v1/apiKeys", &self.admin_key, json!({"displayName": format!("test {role}"), "role": role}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["secret"].as_str().expect("secret").to_string()
+    }
+
+    /// Registers a supplier as the operator and returns it.
+    pub async fn create_supplier(&self, number: &str, name: &str) -> Value {
+        let r = self
+            .post("/v1/suppliers", &self.admin_key, json!({"businessNumber": number, "legalName": name}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body
+    }
+}
+
+/// Valid business numbers made up for tests: nine digits from `seed`, plus
+/// the check digit the rule asks for.
+pub fn business_number(seed: u64) -> String {
+    let base = format!("{:09}", 100_000_000 + seed % 900_000_000);
+    let d: Vec<u32> = base.bytes().map(|b| (b - b'0') as u32).collect();
+    let w = [1, 3, 7, 1, 3, 7, 1, 3, 5];
+    let mut sum: u32 = d.iter().zip(w).map(|(a, b)| a * b).sum();
+    sum += d[8] * 5 / 10;
+    let check = (10 - sum % 10) % 10;
+    format!("{}-{}-{}{}", &base[..3], &base[3..5], &base[5..], check)
+}
