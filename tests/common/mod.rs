@@ -33,14 +33,15 @@ pub struct TestApp {
 fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        if std::env::var("TEST_LOG").is_ok() {
-            let guard = gearshift_platform::telemetry::init(
-                gearshift_platform::telemetry::LogFormat::Text,
-                "gearshift-test",
-                std::io::stderr,
-            );
-            std::mem::forget(guard);
-        }
+        // Telemetry is always on (trace ids are behaviour); the log lines
+        // go nowhere unless TEST_LOG is set.
+        let format = gearshift_platform::telemetry::LogFormat::Text;
+        let guard = if std::env::var("TEST_LOG").is_ok() {
+            gearshift_platform::telemetry::init(format, "gearshift-test", std::io::stderr)
+        } else {
+            gearshift_platform::telemetry::init(format, "gearshift-test", std::io::sink)
+        };
+        std::mem::forget(guard);
     });
 }
 

@@ -43,6 +43,7 @@ pub async fn serve_grpc(
     readiness: ReadinessCheck,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    crate::metrics::handle();
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_service_status("", ServingStatus::Serving).await;
     for name in grpc_names {

@@ -224,6 +224,7 @@ impl Gateway {
 
     /// Serves until `shutdown`, draining in-flight requests.
     pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        gearshift_platform::metrics::handle();
         let router = self.router();
         let maintenance = tokio::spawn(gearshift_platform::idempotency::purge_periodically(
             self.db.clone(),

@@ -27,21 +27,46 @@ use crate::{Backend, GatewayState};
 /// Handles every request that is not one of the gateway's own pages.
 pub async fn handle(state: &GatewayState, request: http::Request<axum::body::Body>) -> Response {
     let started = Instant::now();
+    let span = tracing::info_span!(
+        "http.request",
+        otel.name = %request.method(),
+        otel.kind = "server",
+        http.request.method = %request.method(),
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+    );
+    gearshift_platform::telemetry::set_parent_from(&span, request.headers());
+    let (response, route) = tracing::Instrument::instrument(route_and_call(state, request), span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
+    let labels = [
+        ("route", route.unwrap_or("unmatched").to_string()),
+        ("status", response.status().as_u16().to_string()),
+    ];
+    metrics::counter!("http_server_requests_total", &labels).increment(1);
+    metrics::histogram!("http_server_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Finds the route and calls it; returns the response and the route's template.
+async fn route_and_call<'s>(
+    state: &'s GatewayState,
+    request: http::Request<axum::body::Body>,
+) -> (Response, Option<&'s str>) {
     let (parts, body) = request.into_parts();
     let (route, bound) = match crate::routes::lookup(&state.routes, &parts.method, parts.uri.path()) {
         crate::routes::Lookup::Found(route, bound) => (route, bound),
         crate::routes::Lookup::MethodNotAllowed(allowed) => {
             let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
-            return Problem::new(
+            let problem = Problem::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
                 format!("{} is not allowed here; allowed: {}", parts.method, allow.join(", ")),
             )
-            .with_header(header::ALLOW, &allow.join(", "))
-            .into_response();
+            .with_header(header::ALLOW, &allow.join(", "));
+            return (problem.into_response(), None);
         }
         crate::routes::Lookup::NotFound => {
-            return Problem::new(
+            let problem = Problem::new(
                 StatusCode::NOT_FOUND,
                 "ROUTE_NOT_FOUND",
                 format!(
@@ -49,39 +74,18 @@ pub async fn handle(state: &GatewayState, request: http::Request<axum::body::Bod
                     parts.method,
                     parts.uri.path()
                 ),
-            )
-            .into_response();
+            );
+            return (problem.into_response(), None);
         }
     };
-    let span = tracing::info_span!(
-        "http.request",
-        otel.name = %format!("{} {}", route.http_method, route.template.raw),
-        otel.kind = "server",
-        http.request.method = %route.http_method,
-        http.route = %route.template.raw,
-        http.response.status_code = tracing::field::Empty,
-    );
-    gearshift_platform::telemetry::set_parent_from(&span, &parts.headers);
-    let response = tracing::Instrument::instrument(
-        async {
-            let response = match call(state, route, bound, &parts, body).await {
-                Ok(response) => response,
-                Err(problem) => problem.into_response(),
-            };
-            tracing::Span::current().record("http.response.status_code", response.status().as_u16());
-            response
-        },
-        span,
-    )
-    .await;
-    let labels = [
-        ("route", route.template.raw.clone()),
-        ("method", route.http_method.to_string()),
-        ("status", response.status().as_u16().to_string()),
-    ];
-    metrics::counter!("http_server_requests_total", &labels).increment(1);
-    metrics::histogram!("http_server_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
-    response
+    let span = tracing::Span::current();
+    span.record("otel.name", format!("{} {}", route.http_method, route.template.raw));
+    span.record("http.route", route.template.raw.as_str());
+    let response = match call(state, route, bound, &parts, body).await {
+        Ok(response) => response,
+        Err(problem) => problem.into_response(),
+    };
+    (response, Some(route.template.raw.as_str()))
 }
 
 async fn call(
