@@ -60,19 +60,19 @@ const MODULES: &[Target] = &[Target::Registry, Target::Gateway];
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Which targets to run: all, or a comma-separated list of gateway, registry.
-    #[arg(long, env = "GEARSHIFT_TARGET", value_delimiter = ',', default_value = "all")]
+    #[arg(long, value_name = "TARGETS", env = "GEARSHIFT_TARGET", value_delimiter = ',', default_value = "all")]
     pub target: Vec<Target>,
     /// Folder for embedded databases and generated secrets.
-    #[arg(long, env = "GEARSHIFT_DATA_DIR", default_value = "data")]
+    #[arg(long, value_name = "DIR", env = "GEARSHIFT_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Secret (32+ bytes) signing the principal passed between targets. Set the same value on every target when they run on different machines; otherwise one is made in the data folder.
-    #[arg(long, env = "GEARSHIFT_PRINCIPAL_SECRET", hide_env_values = true)]
+    #[arg(long, value_name = "SECRET", env = "GEARSHIFT_PRINCIPAL_SECRET", hide_env_values = true)]
     pub principal_secret: Option<String>,
     /// Log line format.
-    #[arg(long, env = "GEARSHIFT_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(long, value_name = "FORMAT", env = "GEARSHIFT_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
     /// How long in-flight requests may take to finish after SIGTERM.
-    #[arg(long, env = "GEARSHIFT_SHUTDOWN_GRACE", default_value = "20s", value_parser = gearshift_gateway::parse_duration)]
+    #[arg(long, value_name = "DURATION", env = "GEARSHIFT_SHUTDOWN_GRACE", default_value = "20s", value_parser = gearshift_gateway::parse_duration)]
     pub shutdown_grace: Duration,
     #[command(flatten)]
     pub gateway: GatewayConfig,

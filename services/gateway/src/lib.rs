@@ -57,25 +57,25 @@ pub struct BackendError(tower::BoxError);
 #[derive(clap::Args, Debug, Clone)]
 pub struct GatewayConfig {
     /// Address the REST API listens on.
-    #[arg(id = "gateway_listen", long = "gateway-listen", env = "GEARSHIFT_GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(id = "gateway_listen", value_name = "ADDR", long = "gateway-listen", env = "GEARSHIFT_GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Where the gateway finds the registry when it runs elsewhere.
-    #[arg(id = "registry_addr", long = "registry-addr", env = "GEARSHIFT_REGISTRY_ADDR", default_value = "http://127.0.0.1:50051")]
+    #[arg(id = "registry_addr", value_name = "URL", long = "registry-addr", env = "GEARSHIFT_REGISTRY_ADDR", default_value = "http://127.0.0.1:50051")]
     pub registry_addr: String,
     /// Database of the gateway (API keys): `postgres://…` or `sqlite://path`. Default: `sqlite://<data dir>/gateway.db`.
-    #[arg(id = "gateway_database_url", long = "gateway-database-url", env = "GEARSHIFT_GATEWAY_DATABASE_URL")]
+    #[arg(id = "gateway_database_url", value_name = "URL", long = "gateway-database-url", env = "GEARSHIFT_GATEWAY_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Most database connections the gateway keeps open.
-    #[arg(id = "gateway_max_connections", long = "gateway-max-connections", env = "GEARSHIFT_GATEWAY_MAX_CONNECTIONS", default_value_t = 4)]
+    #[arg(id = "gateway_max_connections", value_name = "N", long = "gateway-max-connections", env = "GEARSHIFT_GATEWAY_MAX_CONNECTIONS", default_value_t = 4)]
     pub max_connections: u32,
     /// Deadline of one request, passed on to the services as the gRPC deadline (e.g. 10s, 500ms).
-    #[arg(id = "request_timeout", long = "request-timeout", env = "GEARSHIFT_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    #[arg(id = "request_timeout", value_name = "DURATION", long = "request-timeout", env = "GEARSHIFT_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
     /// Largest request body accepted, in bytes.
-    #[arg(id = "max_body_bytes", long = "max-body-bytes", env = "GEARSHIFT_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    #[arg(id = "max_body_bytes", value_name = "BYTES", long = "max-body-bytes", env = "GEARSHIFT_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
     /// Secret of an operator key to create on start (at least 20 characters). Without it, the first start makes one and writes it to <data dir>/admin.key.
-    #[arg(id = "bootstrap_admin_key", long = "bootstrap-admin-key", env = "GEARSHIFT_BOOTSTRAP_ADMIN_KEY", hide_env_values = true)]
+    #[arg(id = "bootstrap_admin_key", value_name = "SECRET", long = "bootstrap-admin-key", env = "GEARSHIFT_BOOTSTRAP_ADMIN_KEY", hide_env_values = true)]
     pub bootstrap_admin_key: Option<String>,
 }
 

@@ -29,13 +29,13 @@ pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 #[derive(clap::Args, Debug, Clone)]
 pub struct RegistryConfig {
     /// Address the registry's gRPC API (and its /healthz, /readyz, /metrics) listens on.
-    #[arg(id = "registry_listen", long = "registry-listen", env = "GEARSHIFT_REGISTRY_LISTEN", default_value = "127.0.0.1:50051")]
+    #[arg(id = "registry_listen", value_name = "ADDR", long = "registry-listen", env = "GEARSHIFT_REGISTRY_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
     /// Database of the registry: `postgres://…`, or `sqlite://path`. Default: `sqlite://<data dir>/registry.db`.
-    #[arg(id = "registry_database_url", long = "registry-database-url", env = "GEARSHIFT_REGISTRY_DATABASE_URL")]
+    #[arg(id = "registry_database_url", value_name = "URL", long = "registry-database-url", env = "GEARSHIFT_REGISTRY_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Most database connections the registry keeps open.
-    #[arg(id = "registry_max_connections", long = "registry-max-connections", env = "GEARSHIFT_REGISTRY_MAX_CONNECTIONS", default_value_t = 8)]
+    #[arg(id = "registry_max_connections", value_name = "N", long = "registry-max-connections", env = "GEARSHIFT_REGISTRY_MAX_CONNECTIONS", default_value_t = 8)]
     pub max_connections: u32,
 }
 

@@ -1,0 +1,3 @@
+-- One database per service: each service owns its data and its migrations.
+CREATE DATABASE registry OWNER gearshift;
+CREATE DATABASE gateway OWNER gearshift;
