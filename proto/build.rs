@@ -11,7 +11,10 @@ const FILES: &[&str] = &[
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    println!("cargo:rerun-if-changed={}", root.join("gearshift").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("gearshift").display()
+    );
     println!("cargo:rerun-if-changed={}", root.join("google").display());
 
     let mut compiler = protox::Compiler::new([&root])?;

@@ -60,16 +60,38 @@ const MODULES: &[Target] = &[Target::Registry, Target::Gateway];
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// Which targets to run: all, or a comma-separated list of gateway, registry.
-    #[arg(long, value_name = "TARGETS", env = "GEARSHIFT_TARGET", value_delimiter = ',', default_value = "all")]
+    #[arg(
+        long,
+        value_name = "TARGETS",
+        env = "GEARSHIFT_TARGET",
+        value_delimiter = ',',
+        default_value = "all"
+    )]
     pub target: Vec<Target>,
     /// Folder for embedded databases and generated secrets.
-    #[arg(long, value_name = "DIR", env = "GEARSHIFT_DATA_DIR", default_value = "data")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "GEARSHIFT_DATA_DIR",
+        default_value = "data"
+    )]
     pub data_dir: PathBuf,
     /// Secret (32+ bytes) signing the principal passed between targets. Set the same value on every target when they run on different machines; otherwise one is made in the data folder.
-    #[arg(long, value_name = "SECRET", env = "GEARSHIFT_PRINCIPAL_SECRET", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "GEARSHIFT_PRINCIPAL_SECRET",
+        hide_env_values = true
+    )]
     pub principal_secret: Option<String>,
     /// Log line format.
-    #[arg(long, value_name = "FORMAT", env = "GEARSHIFT_LOG_FORMAT", value_enum, default_value = "text")]
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        env = "GEARSHIFT_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
     pub log_format: LogFormat,
     /// How long in-flight requests may take to finish after SIGTERM.
     #[arg(long, value_name = "DURATION", env = "GEARSHIFT_SHUTDOWN_GRACE", default_value = "20s", value_parser = gearshift_gateway::parse_duration)]
@@ -113,7 +135,8 @@ impl Platform {
             }
             match module {
                 Target::Registry => {
-                    registry = Some(Registry::build(&args.registry, &args.data_dir, key.clone()).await?);
+                    registry =
+                        Some(Registry::build(&args.registry, &args.data_dir, key.clone()).await?);
                 }
                 Target::Gateway => {
                     // In one process the gateway calls the registry where it
@@ -122,7 +145,10 @@ impl Platform {
                         Some(r) => format!("http://{}", r.local_addr()),
                         None => args.gateway.registry_addr.clone(),
                     };
-                    gateway = Some(Gateway::build(&args.gateway, &args.data_dir, key.clone(), &registry_url).await?);
+                    gateway = Some(
+                        Gateway::build(&args.gateway, &args.data_dir, key.clone(), &registry_url)
+                            .await?,
+                    );
                 }
                 Target::All => {}
             }
@@ -144,7 +170,9 @@ impl Platform {
 
     /// The operator key generated on this start, if one was.
     pub fn generated_admin_key(&self) -> Option<&str> {
-        self.gateway.as_ref().and_then(|g| g.generated_admin_key.as_deref())
+        self.gateway
+            .as_ref()
+            .and_then(|g| g.generated_admin_key.as_deref())
     }
 
     /// Serves every built target until `shutdown`. If one target stops with
@@ -162,7 +190,8 @@ impl Platform {
         let drained = async {
             let mut first_error = None;
             while let Some(joined) = tasks.join_next().await {
-                let (name, result) = joined.unwrap_or_else(|e| ("a target", Err(anyhow::anyhow!("it panicked: {e}"))));
+                let (name, result) = joined
+                    .unwrap_or_else(|e| ("a target", Err(anyhow::anyhow!("it panicked: {e}"))));
                 if let Err(e) = result {
                     tracing::error!(target = name, error = %e, "target stopped with an error");
                     shutdown.trigger();
@@ -207,7 +236,9 @@ mod tests {
         let args = ServeArgs::defaults();
         assert!(MODULES.iter().all(|m| args.runs(*m)));
         let cli = Cli::parse_from(["gearshift", "serve", "--target", "registry"]);
-        let Some(Command::Serve(args)) = cli.command else { panic!("serve") };
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve")
+        };
         assert!(args.runs(Target::Registry) && !args.runs(Target::Gateway));
     }
 }

@@ -9,7 +9,10 @@ use gearshift_platform::shutdown::{self, Shutdown};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("gearshift: cannot start the async runtime: {e}");
@@ -26,14 +29,18 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let command = cli.command.unwrap_or_else(|| Command::Serve(ServeArgs::defaults()));
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::defaults()));
     match command {
         Command::Migrate(args) => {
-            let _telemetry = gearshift_platform::telemetry::init(args.log_format, "gearshift", std::io::stderr)?;
+            let _telemetry =
+                gearshift_platform::telemetry::init(args.log_format, "gearshift", std::io::stderr)?;
             gearshift::migrate(&args).await
         }
         Command::Serve(args) => {
-            let _telemetry = gearshift_platform::telemetry::init(args.log_format, "gearshift", std::io::stderr)?;
+            let _telemetry =
+                gearshift_platform::telemetry::init(args.log_format, "gearshift", std::io::stderr)?;
             serve(args).await
         }
     }
@@ -58,7 +65,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 fn print_banner(args: &ServeArgs, platform: &Platform) {
     let mut out = String::from("\nGearshift is running.\n");
     if let Some(addr) = platform.gateway_addr() {
-        out.push_str(&format!("  REST API   http://{addr}  (OpenAPI at /openapi.json, ready at /readyz)\n"));
+        out.push_str(&format!(
+            "  REST API   http://{addr}  (OpenAPI at /openapi.json, ready at /readyz)\n"
+        ));
     }
     if let Some(addr) = platform.registry_addr() {
         out.push_str(&format!("  registry   {addr} (gRPC)\n"));
@@ -71,7 +80,10 @@ fn print_banner(args: &ServeArgs, platform: &Platform) {
              Try:\n    curl -H \"Authorization: Bearer $(cat {})\" http://{}/v1/suppliers\n",
             path.display(),
             path.display(),
-            platform.gateway_addr().map(|a| a.to_string()).unwrap_or_default(),
+            platform
+                .gateway_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
         ));
     }
     println!("{out}");

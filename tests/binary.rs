@@ -7,7 +7,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(data: &Path, http: u16, grpc: u16) -> Child {
@@ -17,7 +21,10 @@ fn start(data: &Path, http: u16, grpc: u16) -> Child {
         .env("GEARSHIFT_DATA_DIR", data)
         .env("GEARSHIFT_GATEWAY_LISTEN", format!("127.0.0.1:{http}"))
         .env("GEARSHIFT_REGISTRY_LISTEN", format!("127.0.0.1:{grpc}"))
-        .env("GEARSHIFT_REGISTRY_ADDR", format!("http://127.0.0.1:{grpc}"))
+        .env(
+            "GEARSHIFT_REGISTRY_ADDR",
+            format!("http://127.0.0.1:{grpc}"),
+        )
         .env("GEARSHIFT_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -28,7 +35,10 @@ fn start(data: &Path, http: u16, grpc: u16) -> Child {
 async fn wait_ready(client: &reqwest::Client, http: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{http}/readyz")).send().await
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{http}/readyz"))
+            .send()
+            .await
             && r.status() == 200
         {
             return;
@@ -39,7 +49,11 @@ async fn wait_ready(client: &reqwest::Client, http: u16) {
 }
 
 fn stop(mut child: Child) -> (std::process::ExitStatus, String) {
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -48,7 +62,10 @@ fn stop(mut child: Child) -> (std::process::ExitStatus, String) {
             std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
             return (status, out);
         }
-        assert!(Instant::now() < deadline, "did not exit within 30 s of SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "did not exit within 30 s of SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -62,12 +79,22 @@ async fn binary_starts_serves_stops_on_sigterm_and_keeps_its_data() {
 
     let first = start(&data, http, grpc);
     wait_ready(&client, http).await;
-    let key = std::fs::read_to_string(data.join("admin.key")).unwrap().trim().to_string();
+    let key = std::fs::read_to_string(data.join("admin.key"))
+        .unwrap()
+        .trim()
+        .to_string();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.join("admin.key")).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600, "admin.key is readable by its owner only");
+        let mode = std::fs::metadata(data.join("admin.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "admin.key is readable by its owner only"
+        );
     }
     let created: serde_json::Value = client
         .post(format!("http://127.0.0.1:{http}/v1/suppliers"))
@@ -83,7 +110,10 @@ async fn binary_starts_serves_stops_on_sigterm_and_keeps_its_data() {
 
     let (status, banner) = stop(first);
     assert!(status.success(), "exit status after SIGTERM: {status}");
-    assert!(banner.contains(&key), "the first start shows the generated key once");
+    assert!(
+        banner.contains(&key),
+        "the first start shows the generated key once"
+    );
 
     let second = start(&data, http, grpc);
     wait_ready(&client, http).await;
@@ -116,9 +146,19 @@ fn migrate_prepares_the_databases_and_exits() {
 #[test]
 fn a_bad_setting_is_a_clear_error_not_a_panic() {
     let output = Command::new(env!("CARGO_BIN_EXE_gearshift"))
-        .args(["serve", "--registry-database-url", "mysql://nope", "--data-dir"])
+        .args([
+            "serve",
+            "--registry-database-url",
+            "mysql://nope",
+            "--data-dir",
+        ])
         .arg(tempfile::tempdir().unwrap().path())
-        .args(["--gateway-listen", "127.0.0.1:0", "--registry-listen", "127.0.0.1:0"])
+        .args([
+            "--gateway-listen",
+            "127.0.0.1:0",
+            "--registry-listen",
+            "127.0.0.1:0",
+        ])
         .output()
         .unwrap();
     assert!(!output.status.success());

@@ -33,13 +33,26 @@ fn load(path: &str) -> Vec<Yaml> {
 }
 
 fn port_of(addr: &str) -> i64 {
-    addr.rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap()
+    addr.rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
 }
 
 /// The target named after `--target` in an argument list.
 fn target_arg(args: &Yaml) -> String {
-    let args: Vec<&str> = args.as_vec().expect("args list").iter().filter_map(Yaml::as_str).collect();
-    let i = args.iter().position(|a| *a == "--target").expect("--target given");
+    let args: Vec<&str> = args
+        .as_vec()
+        .expect("args list")
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    let i = args
+        .iter()
+        .position(|a| *a == "--target")
+        .expect("--target given");
     args[i + 1].to_string()
 }
 
@@ -60,10 +73,18 @@ fn compose_file_uses_real_targets_variables_and_ports() {
         }
     }
     let gw = &services["gateway"]["environment"];
-    let registry_listen = services["registry"]["environment"]["GEARSHIFT_REGISTRY_LISTEN"].as_str().unwrap();
-    assert_eq!(port_of(gw["GEARSHIFT_REGISTRY_ADDR"].as_str().unwrap()), port_of(registry_listen));
+    let registry_listen = services["registry"]["environment"]["GEARSHIFT_REGISTRY_LISTEN"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        port_of(gw["GEARSHIFT_REGISTRY_ADDR"].as_str().unwrap()),
+        port_of(registry_listen)
+    );
     let published = services["gateway"]["ports"][0].as_str().unwrap();
-    assert_eq!(port_of(published), port_of(gw["GEARSHIFT_GATEWAY_LISTEN"].as_str().unwrap()));
+    assert_eq!(
+        port_of(published),
+        port_of(gw["GEARSHIFT_GATEWAY_LISTEN"].as_str().unwrap())
+    );
     for svc in ["postgres", "otel-collector", "jaeger"] {
         assert!(!services[svc].is_badvalue(), "compose has {svc}");
     }
@@ -77,43 +98,78 @@ fn kubernetes_manifests_agree_with_the_code() {
     for resource in kustomization["resources"].as_vec().unwrap() {
         let path = format!("deploy/base/{}", resource.as_str().unwrap());
         let docs = load(&path);
-        let services: Vec<&Yaml> = docs.iter().filter(|d| d["kind"].as_str() == Some("Service")).collect();
-        for doc in docs.iter().filter(|d| d["kind"].as_str() == Some("Deployment")) {
+        let services: Vec<&Yaml> = docs
+            .iter()
+            .filter(|d| d["kind"].as_str() == Some("Service"))
+            .collect();
+        for doc in docs
+            .iter()
+            .filter(|d| d["kind"].as_str() == Some("Deployment"))
+        {
             deployments += 1;
             let container = &doc["spec"]["template"]["spec"]["containers"][0];
             let target = target_arg(&container["args"]);
-            assert!(targets().contains(&target), "{path}: unknown target {target}");
+            assert!(
+                targets().contains(&target),
+                "{path}: unknown target {target}"
+            );
             let port = &container["ports"][0];
-            let (port_name, port_number) = (port["name"].as_str().unwrap(), port["containerPort"].as_i64().unwrap());
+            let (port_name, port_number) = (
+                port["name"].as_str().unwrap(),
+                port["containerPort"].as_i64().unwrap(),
+            );
             let mut listen_port = None;
             for var in container["env"].as_vec().unwrap() {
                 let name = var["name"].as_str().unwrap();
                 if name.starts_with("GEARSHIFT_") {
                     assert!(known.contains(name), "{path} sets unknown {name}");
                 }
-                if name.ends_with("_SECRET") || name.ends_with("_KEY") || name.ends_with("_DATABASE_URL") {
-                    assert!(var["value"].is_badvalue(), "{path}: {name} must come from a Secret");
-                    assert!(!var["valueFrom"]["secretKeyRef"]["name"].is_badvalue(), "{path}: {name}");
+                if name.ends_with("_SECRET")
+                    || name.ends_with("_KEY")
+                    || name.ends_with("_DATABASE_URL")
+                {
+                    assert!(
+                        var["value"].is_badvalue(),
+                        "{path}: {name} must come from a Secret"
+                    );
+                    assert!(
+                        !var["valueFrom"]["secretKeyRef"]["name"].is_badvalue(),
+                        "{path}: {name}"
+                    );
                 }
                 if name == format!("GEARSHIFT_{}_LISTEN", target.to_uppercase()) {
                     listen_port = Some(port_of(var["value"].as_str().unwrap()));
                 }
             }
-            assert_eq!(listen_port, Some(port_number), "{path}: the container listens where its port says");
-            for (probe, path_expected) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")] {
+            assert_eq!(
+                listen_port,
+                Some(port_number),
+                "{path}: the container listens where its port says"
+            );
+            for (probe, path_expected) in
+                [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")]
+            {
                 let get = &container[probe]["httpGet"];
                 assert_eq!(get["path"].as_str(), Some(path_expected), "{path} {probe}");
                 assert_eq!(get["port"].as_str(), Some(port_name), "{path} {probe}");
             }
-            assert!(!container["resources"]["requests"]["memory"].is_badvalue(), "{path}: resource requests");
+            assert!(
+                !container["resources"]["requests"]["memory"].is_badvalue(),
+                "{path}: resource requests"
+            );
             let selector = &doc["spec"]["selector"]["matchLabels"];
             assert!(
-                services.iter().any(|s| s["spec"]["selector"] == *selector && s["spec"]["ports"][0]["targetPort"].as_str() == Some(port_name)),
+                services.iter().any(|s| s["spec"]["selector"] == *selector
+                    && s["spec"]["ports"][0]["targetPort"].as_str() == Some(port_name)),
                 "{path}: a Service selects this Deployment's pods on its port"
             );
         }
     }
-    assert_eq!(deployments, targets().len() - 1, "one Deployment per target (all but `all`)");
+    assert_eq!(
+        deployments,
+        targets().len() - 1,
+        "one Deployment per target (all but `all`)"
+    );
 }
 
 #[test]
@@ -124,5 +180,9 @@ fn readme_configuration_table_lists_exactly_the_variables() {
         .filter(|l| l.starts_with("| `GEARSHIFT_"))
         .filter_map(|l| l.split('`').nth(1).map(str::to_string))
         .collect();
-    assert_eq!(table, known_env(), "README configuration table vs `gearshift serve --help`");
+    assert_eq!(
+        table,
+        known_env(),
+        "README configuration table vs `gearshift serve --help`"
+    );
 }

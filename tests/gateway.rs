@@ -16,7 +16,15 @@ engine_tests!(
 
 async fn openapi_lists_exactly_the_served_routes(engine: Engine) {
     let app = spawn_app(engine).await;
-    let doc: Value = app.client.get(format!("{}/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
+    let doc: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
 
@@ -29,8 +37,15 @@ async fn openapi_lists_exactly_the_served_routes(engine: Engine) {
                 .split('/')
                 .map(|seg| {
                     if seg.starts_with('{') {
-                        let verb = seg.split_once("}:").map(|(_, v)| format!(":{v}")).unwrap_or_default();
-                        let id = if path.contains("apiKeys") { "key_00000000000000000000000000" } else { "sup_00000000000000000000000000" };
+                        let verb = seg
+                            .split_once("}:")
+                            .map(|(_, v)| format!(":{v}"))
+                            .unwrap_or_default();
+                        let id = if path.contains("apiKeys") {
+                            "key_00000000000000000000000000"
+                        } else {
+                            "sup_00000000000000000000000000"
+                        };
                         format!("{id}{verb}")
                     } else {
                         seg.to_string()
@@ -44,15 +59,29 @@ async fn openapi_lists_exactly_the_served_routes(engine: Engine) {
                 rb = rb.json(&serde_json::json!({}));
             }
             let r = TestApp::send(rb).await;
-            assert_ne!(r.code(), "ROUTE_NOT_FOUND", "{method} {url} is documented but not served");
-            assert_ne!(r.code(), "METHOD_NOT_ALLOWED", "{method} {url} is documented but not served");
+            assert_ne!(
+                r.code(),
+                "ROUTE_NOT_FOUND",
+                "{method} {url} is documented but not served"
+            );
+            assert_ne!(
+                r.code(),
+                "METHOD_NOT_ALLOWED",
+                "{method} {url} is documented but not served"
+            );
             assert!(r.status.as_u16() < 500, "{method} {url}: {}", r.text);
-            assert!(op["operationId"].is_string() && op["description"].as_str().is_some_and(|d| !d.is_empty()));
+            assert!(
+                op["operationId"].is_string()
+                    && op["description"].as_str().is_some_and(|d| !d.is_empty())
+            );
         }
     }
     // Every RPC of every exposed service has exactly one documented operation.
     let pool = prost_reflect_pool();
-    let rpcs: usize = gearshift_gateway::SERVICES.iter().map(|s| pool.get_service_by_name(s).unwrap().methods().len()).sum();
+    let rpcs: usize = gearshift_gateway::SERVICES
+        .iter()
+        .map(|s| pool.get_service_by_name(s).unwrap().methods().len())
+        .sum();
     assert_eq!(operations, rpcs);
 
     // Schemas are there for what the operations reference, with proto comments.
@@ -60,9 +89,20 @@ async fn openapi_lists_exactly_the_served_routes(engine: Engine) {
     assert_eq!(supplier["properties"]["businessNumber"]["type"], "string");
     assert_eq!(supplier["properties"]["id"]["readOnly"], true);
     assert_eq!(supplier["properties"]["createTime"]["format"], "date-time");
-    assert!(supplier["properties"]["status"]["enum"].as_array().unwrap().contains(&Value::from("PENDING_VERIFICATION")));
-    let list_params = doc["paths"]["/v1/suppliers"]["get"]["parameters"].as_array().unwrap();
-    assert!(list_params.iter().any(|p| p["name"] == "pageSize" && p["in"] == "query"));
+    assert!(
+        supplier["properties"]["status"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("PENDING_VERIFICATION"))
+    );
+    let list_params = doc["paths"]["/v1/suppliers"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    assert!(
+        list_params
+            .iter()
+            .any(|p| p["name"] == "pageSize" && p["in"] == "query")
+    );
 }
 
 fn prost_reflect_pool() -> gearshift_gateway_pool::Pool {
@@ -104,26 +144,49 @@ mod gearshift_gateway_pool {
 async fn health_readiness_and_metrics_answer_without_a_key(engine: Engine) {
     let app = spawn_app(engine).await;
     for path in ["/healthz", "/readyz"] {
-        let r = app.client.get(format!("{}{path}", app.base)).send().await.unwrap();
+        let r = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200, "{path}");
     }
     app.get("/v1/suppliers", &app.admin_key).await;
-    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(metrics.contains("http_server_requests_total"), "{metrics}");
     assert!(metrics.contains("route=\"/v1/suppliers\""), "{metrics}");
     assert!(metrics.contains("grpc_server_requests_total"), "{metrics}");
 
     // The registry's own port answers plain HTTP probes too.
-    let r = app.client.get(format!("http://{}/readyz", app.registry_addr)).send().await.unwrap();
+    let r = app
+        .client
+        .get(format!("http://{}/readyz", app.registry_addr))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 }
 
 async fn unknown_routes_and_methods_are_problems(engine: Engine) {
     let app = spawn_app(engine).await;
-    app.get("/v1/nothing", &app.admin_key).await.assert_problem(404, "ROUTE_NOT_FOUND");
-    app.get("/v1/suppliers/sup_00000000000000000000000000:explode", &app.admin_key)
+    app.get("/v1/nothing", &app.admin_key)
         .await
         .assert_problem(404, "ROUTE_NOT_FOUND");
+    app.get(
+        "/v1/suppliers/sup_00000000000000000000000000:explode",
+        &app.admin_key,
+    )
+    .await
+    .assert_problem(404, "ROUTE_NOT_FOUND");
     let r = TestApp::send(app.request(Method::DELETE, "/v1/suppliers", Some(&app.admin_key))).await;
     r.assert_problem(405, "METHOD_NOT_ALLOWED");
     assert!(r.header("allow").unwrap().contains("GET"));
@@ -141,8 +204,12 @@ async fn problems_carry_a_trace_id(engine: Engine) {
     let app = spawn_app(engine).await;
     let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let r = TestApp::send(
-        app.request(Method::GET, "/v1/suppliers/sup_00000000000000000000000000", Some(&app.admin_key))
-            .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01")),
+        app.request(
+            Method::GET,
+            "/v1/suppliers/sup_00000000000000000000000000",
+            Some(&app.admin_key),
+        )
+        .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01")),
     )
     .await;
     r.assert_problem(404, "NOT_FOUND");

@@ -16,13 +16,20 @@ engine_tests!(
 );
 
 async fn client(app: &TestApp) -> SupplierRegistryClient<tonic::transport::Channel> {
-    SupplierRegistryClient::connect(format!("http://{}", app.registry_addr)).await.unwrap()
+    SupplierRegistryClient::connect(format!("http://{}", app.registry_addr))
+        .await
+        .unwrap()
 }
 
 fn signed<T>(message: T, key: &PrincipalKey, role: Role) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
-    let token = key.sign(&Principal { subject: "key_direct".into(), role });
-    request.metadata_mut().insert(METADATA_KEY, token.parse().unwrap());
+    let token = key.sign(&Principal {
+        subject: "key_direct".into(),
+        role,
+    });
+    request
+        .metadata_mut()
+        .insert(METADATA_KEY, token.parse().unwrap());
     request
 }
 
@@ -30,14 +37,21 @@ async fn a_call_without_a_valid_principal_is_unauthenticated(engine: Engine) {
     let app = spawn_app(engine).await;
     let mut registry = client(&app).await;
 
-    let anonymous = registry.list_suppliers(pb::ListSuppliersRequest::default()).await.unwrap_err();
+    let anonymous = registry
+        .list_suppliers(pb::ListSuppliersRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
 
     let forged_key = PrincipalKey::new(&[1u8; 32]).unwrap();
     let forged = registry
         .create_supplier(signed(
             pb::CreateSupplierRequest {
-                supplier: Some(pb::Supplier { business_number: KIA.into(), legal_name: "x".into(), ..Default::default() }),
+                supplier: Some(pb::Supplier {
+                    business_number: KIA.into(),
+                    legal_name: "x".into(),
+                    ..Default::default()
+                }),
             },
             &forged_key,
             Role::Operator,
@@ -47,8 +61,13 @@ async fn a_call_without_a_valid_principal_is_unauthenticated(engine: Engine) {
     assert_eq!(forged.code(), tonic::Code::Unauthenticated);
 
     let mut garbage = tonic::Request::new(pb::ListSuppliersRequest::default());
-    garbage.metadata_mut().insert(METADATA_KEY, "v1.e30.AAAA".parse().unwrap());
-    assert_eq!(registry.list_suppliers(garbage).await.unwrap_err().code(), tonic::Code::Unauthenticated);
+    garbage
+        .metadata_mut()
+        .insert(METADATA_KEY, "v1.e30.AAAA".parse().unwrap());
+    assert_eq!(
+        registry.list_suppliers(garbage).await.unwrap_err().code(),
+        tonic::Code::Unauthenticated
+    );
 }
 
 async fn a_signed_principal_reaches_the_registry_directly(engine: Engine) {
@@ -59,7 +78,11 @@ async fn a_signed_principal_reaches_the_registry_directly(engine: Engine) {
     let created = registry
         .create_supplier(signed(
             pb::CreateSupplierRequest {
-                supplier: Some(pb::Supplier { business_number: "1198102316".into(), legal_name: "기아".into(), ..Default::default() }),
+                supplier: Some(pb::Supplier {
+                    business_number: "1198102316".into(),
+                    legal_name: "기아".into(),
+                    ..Default::default()
+                }),
             },
             &key,
             Role::Operator,
@@ -68,10 +91,19 @@ async fn a_signed_principal_reaches_the_registry_directly(engine: Engine) {
         .unwrap()
         .into_inner();
     assert_eq!(created.business_number, KIA);
-    assert_eq!(created.status, pb::SupplierStatus::PendingVerification as i32);
+    assert_eq!(
+        created.status,
+        pb::SupplierStatus::PendingVerification as i32
+    );
 
     let denied = registry
-        .create_supplier(signed(pb::CreateSupplierRequest { supplier: Some(created.clone()) }, &key, Role::Institute("KATECH".into())))
+        .create_supplier(signed(
+            pb::CreateSupplierRequest {
+                supplier: Some(created.clone()),
+            },
+            &key,
+            Role::Institute("KATECH".into()),
+        ))
         .await
         .unwrap_err();
     assert_eq!(denied.code(), tonic::Code::PermissionDenied);
@@ -79,7 +111,10 @@ async fn a_signed_principal_reaches_the_registry_directly(engine: Engine) {
     let bad = registry
         .create_supplier(signed(
             pb::CreateSupplierRequest {
-                supplier: Some(pb::Supplier { business_number: "1".into(), ..Default::default() }),
+                supplier: Some(pb::Supplier {
+                    business_number: "1".into(),
+                    ..Default::default()
+                }),
             },
             &key,
             Role::Operator,
@@ -88,12 +123,31 @@ async fn a_signed_principal_reaches_the_registry_directly(engine: Engine) {
         .unwrap_err();
     assert_eq!(bad.code(), tonic::Code::InvalidArgument);
     use tonic_types::StatusExt;
-    let fields: Vec<String> = bad.get_error_details().bad_request().unwrap().field_violations.iter().map(|v| v.field.clone()).collect();
+    let fields: Vec<String> = bad
+        .get_error_details()
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.clone())
+        .collect();
     assert_eq!(fields, ["supplier.businessNumber", "supplier.legalName"]);
 
     // A deadline already spent is honoured: the call is not served late.
-    let mut late = signed(pb::GetSupplierRequest { id: created.id.clone() }, &key, Role::Operator);
+    let mut late = signed(
+        pb::GetSupplierRequest {
+            id: created.id.clone(),
+        },
+        &key,
+        Role::Operator,
+    );
     late.set_timeout(std::time::Duration::from_nanos(1));
     let status = registry.get_supplier(late).await.unwrap_err();
-    assert!(matches!(status.code(), tonic::Code::DeadlineExceeded | tonic::Code::Cancelled), "{status:?}");
+    assert!(
+        matches!(
+            status.code(),
+            tonic::Code::DeadlineExceeded | tonic::Code::Cancelled
+        ),
+        "{status:?}"
+    );
 }

@@ -26,7 +26,11 @@ async fn registering_a_supplier_then_reading_it_back(engine: Engine) {
     let app = spawn_app(engine).await;
 
     let created = app
-        .post("/v1/suppliers", &app.admin_key, json!({"businessNumber": "1248100998", "legalName": "  삼성전자 주식회사  "}))
+        .post(
+            "/v1/suppliers",
+            &app.admin_key,
+            json!({"businessNumber": "1248100998", "legalName": "  삼성전자 주식회사  "}),
+        )
         .await;
 
     assert_eq!(created.status, 200, "{}", created.text);
@@ -38,13 +42,23 @@ async fn registering_a_supplier_then_reading_it_back(engine: Engine) {
     assert_eq!(s["status"], "PENDING_VERIFICATION");
     assert!(s["createTime"].as_str().unwrap().ends_with('Z'));
     assert_eq!(s["createTime"], s["updateTime"]);
-    assert_eq!(created.header("etag"), Some(format!("\"{}\"", s["etag"].as_str().unwrap()).as_str()));
+    assert_eq!(
+        created.header("etag"),
+        Some(format!("\"{}\"", s["etag"].as_str().unwrap()).as_str())
+    );
 
-    let read = app.get(&format!("/v1/suppliers/{id}"), &app.admin_key).await;
+    let read = app
+        .get(&format!("/v1/suppliers/{id}"), &app.admin_key)
+        .await;
     assert_eq!(read.status, 200);
     assert_eq!(read.body, created.body);
 
-    let missing = app.get("/v1/suppliers/sup_00000000000000000000000000", &app.admin_key).await;
+    let missing = app
+        .get(
+            "/v1/suppliers/sup_00000000000000000000000000",
+            &app.admin_key,
+        )
+        .await;
     missing.assert_problem(404, "NOT_FOUND");
     let malformed = app.get("/v1/suppliers/42", &app.admin_key).await;
     malformed.assert_problem(400, "INVALID_ARGUMENT");
@@ -54,19 +68,45 @@ async fn registering_a_supplier_then_reading_it_back(engine: Engine) {
 async fn invalid_suppliers_are_refused_with_the_fields_named(engine: Engine) {
     let app = spawn_app(engine).await;
     let cases = [
-        (json!({"businessNumber": "124-81-00999", "legalName": "x"}), vec!["supplier.businessNumber"]),
-        (json!({"businessNumber": "12481", "legalName": "x"}), vec!["supplier.businessNumber"]),
+        (
+            json!({"businessNumber": "124-81-00999", "legalName": "x"}),
+            vec!["supplier.businessNumber"],
+        ),
+        (
+            json!({"businessNumber": "12481", "legalName": "x"}),
+            vec!["supplier.businessNumber"],
+        ),
         (json!({"legalName": "x"}), vec!["supplier.businessNumber"]),
-        (json!({"businessNumber": SAMSUNG, "legalName": "   "}), vec!["supplier.legalName"]),
-        (json!({"businessNumber": SAMSUNG, "legalName": "가".repeat(201)}), vec!["supplier.legalName"]),
-        (json!({"businessNumber": "1", "legalName": ""}), vec!["supplier.businessNumber", "supplier.legalName"]),
-        (json!({"businessNumber": SAMSUNG, "legalName": "x", "color": "red"}), vec!["supplier.color"]),
-        (json!({"businessNumber": SAMSUNG, "legalName": 5}), vec!["supplier.legalName"]),
-        (json!({"businessNumber": SAMSUNG, "legalName": "x", "status": "FLYING"}), vec!["supplier.status"]),
+        (
+            json!({"businessNumber": SAMSUNG, "legalName": "   "}),
+            vec!["supplier.legalName"],
+        ),
+        (
+            json!({"businessNumber": SAMSUNG, "legalName": "가".repeat(201)}),
+            vec!["supplier.legalName"],
+        ),
+        (
+            json!({"businessNumber": "1", "legalName": ""}),
+            vec!["supplier.businessNumber", "supplier.legalName"],
+        ),
+        (
+            json!({"businessNumber": SAMSUNG, "legalName": "x", "color": "red"}),
+            vec!["supplier.color"],
+        ),
+        (
+            json!({"businessNumber": SAMSUNG, "legalName": 5}),
+            vec!["supplier.legalName"],
+        ),
+        (
+            json!({"businessNumber": SAMSUNG, "legalName": "x", "status": "FLYING"}),
+            vec!["supplier.status"],
+        ),
         (json!(["not", "an", "object"]), vec!["body"]),
     ];
     for (body, fields) in cases {
-        let r = app.post("/v1/suppliers", &app.admin_key, body.clone()).await;
+        let r = app
+            .post("/v1/suppliers", &app.admin_key, body.clone())
+            .await;
         r.assert_problem(400, "INVALID_ARGUMENT");
         assert_eq!(r.violation_fields(), fields, "for {body}: {}", r.text);
     }
@@ -91,7 +131,10 @@ async fn invalid_suppliers_are_refused_with_the_fields_named(engine: Engine) {
     let huge = TestApp::send(
         app.request(Method::POST, "/v1/suppliers", Some(&app.admin_key))
             .header("content-type", "application/json")
-            .body(format!("{{\"legalName\": \"{}\"}}", "x".repeat(2 * 1024 * 1024))),
+            .body(format!(
+                "{{\"legalName\": \"{}\"}}",
+                "x".repeat(2 * 1024 * 1024)
+            )),
     )
     .await;
     huge.assert_problem(413, "PAYLOAD_TOO_LARGE");
@@ -107,7 +150,11 @@ async fn a_business_number_is_registered_once(engine: Engine) {
 
     // The same number in the other notation is the same company.
     let again = app
-        .post("/v1/suppliers", &app.admin_key, json!({"businessNumber": "1198102316", "legalName": "기아 2"}))
+        .post(
+            "/v1/suppliers",
+            &app.admin_key,
+            json!({"businessNumber": "1198102316", "legalName": "기아 2"}),
+        )
         .await;
 
     again.assert_problem(409, "ALREADY_EXISTS");
@@ -138,7 +185,9 @@ async fn idempotency_key_replays_the_first_response(engine: Engine) {
     assert_eq!(list.body["suppliers"].as_array().unwrap().len(), 1);
 
     // Another key is another request: a duplicate number now.
-    post("retry-2", body).await.assert_problem(409, "ALREADY_EXISTS");
+    post("retry-2", body)
+        .await
+        .assert_problem(409, "ALREADY_EXISTS");
     // A key that is not printable ASCII is refused.
     let bad = TestApp::send(
         app.request(Method::POST, "/v1/suppliers", Some(&app.admin_key))
@@ -165,7 +214,10 @@ async fn concurrent_retries_with_one_idempotency_key_make_one_supplier(engine: E
 
     let ok: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
     assert!(!ok.is_empty());
-    assert!(ok.iter().all(|r| r.body["id"] == ok[0].body["id"]), "one id for every success");
+    assert!(
+        ok.iter().all(|r| r.body["id"] == ok[0].body["id"]),
+        "one id for every success"
+    );
     for r in replies.iter().filter(|r| r.status != 200) {
         r.assert_problem(409, "IDEMPOTENCY_KEY_IN_USE");
     }
@@ -180,7 +232,13 @@ async fn updates_change_masked_fields_and_respect_etags(engine: Engine) {
     let path = format!("/v1/suppliers/{id}");
 
     // Without a mask, the fields in the body are the ones to change.
-    let renamed = app.patch(&path, &app.admin_key, json!({"legalName": "네이버 주식회사"})).await;
+    let renamed = app
+        .patch(
+            &path,
+            &app.admin_key,
+            json!({"legalName": "네이버 주식회사"}),
+        )
+        .await;
     assert_eq!(renamed.status, 200, "{}", renamed.text);
     assert_eq!(renamed.body["legalName"], "네이버 주식회사");
     assert_eq!(renamed.body["businessNumber"], NAVER);
@@ -197,17 +255,28 @@ async fn updates_change_masked_fields_and_respect_etags(engine: Engine) {
     .await;
     stale.assert_problem(412, "ETAG_MISMATCH");
     let stale_body = app
-        .patch(&path, &app.admin_key, json!({"legalName": "lost update", "etag": s["etag"]}))
+        .patch(
+            &path,
+            &app.admin_key,
+            json!({"legalName": "lost update", "etag": s["etag"]}),
+        )
         .await;
     stale_body.assert_problem(412, "ETAG_MISMATCH");
-    assert_eq!(app.get(&path, &app.admin_key).await.body["legalName"], "네이버 주식회사");
+    assert_eq!(
+        app.get(&path, &app.admin_key).await.body["legalName"],
+        "네이버 주식회사"
+    );
 
     // The current etag goes through.
     let current = renamed.header("etag").unwrap().to_string();
     let fresh = TestApp::send(
-        app.request(Method::PATCH, &format!("{path}?updateMask=businessNumber"), Some(&app.admin_key))
-            .header("if-match", current)
-            .json(&json!({"businessNumber": "1208147521", "legalName": "ignored: not in the mask"})),
+        app.request(
+            Method::PATCH,
+            &format!("{path}?updateMask=businessNumber"),
+            Some(&app.admin_key),
+        )
+        .header("if-match", current)
+        .json(&json!({"businessNumber": "1208147521", "legalName": "ignored: not in the mask"})),
     )
     .await;
     assert_eq!(fresh.status, 200, "{}", fresh.text);
@@ -215,7 +284,13 @@ async fn updates_change_masked_fields_and_respect_etags(engine: Engine) {
     assert_eq!(fresh.body["legalName"], "네이버 주식회사");
 
     // Changing nothing writes nothing: same etag.
-    let same = app.patch(&path, &app.admin_key, json!({"legalName": "네이버 주식회사"})).await;
+    let same = app
+        .patch(
+            &path,
+            &app.admin_key,
+            json!({"legalName": "네이버 주식회사"}),
+        )
+        .await;
     assert_eq!(same.body["etag"], fresh.body["etag"]);
 
     // Taking another supplier's number is a conflict.
@@ -230,13 +305,19 @@ async fn bad_updates_are_refused_with_the_fields_named(engine: Engine) {
     let s = app.create_supplier(SAMSUNG, "삼성전자").await;
     let path = format!("/v1/suppliers/{}", s["id"].as_str().unwrap());
 
-    let status = app.patch(&path, &app.admin_key, json!({"status": "ACTIVE"})).await;
+    let status = app
+        .patch(&path, &app.admin_key, json!({"status": "ACTIVE"}))
+        .await;
     status.assert_problem(400, "INVALID_ARGUMENT");
     assert!(status.text.contains("output only"), "{}", status.text);
 
     let unknown = TestApp::send(
-        app.request(Method::PATCH, &format!("{path}?updateMask=colour"), Some(&app.admin_key))
-            .json(&json!({"legalName": "x"})),
+        app.request(
+            Method::PATCH,
+            &format!("{path}?updateMask=colour"),
+            Some(&app.admin_key),
+        )
+        .json(&json!({"legalName": "x"})),
     )
     .await;
     unknown.assert_problem(400, "INVALID_ARGUMENT");
@@ -246,20 +327,32 @@ async fn bad_updates_are_refused_with_the_fields_named(engine: Engine) {
     empty.assert_problem(400, "INVALID_ARGUMENT");
     assert_eq!(empty.violation_fields(), ["updateMask"]);
 
-    let bad_number = app.patch(&path, &app.admin_key, json!({"businessNumber": "000-00-00001"})).await;
+    let bad_number = app
+        .patch(
+            &path,
+            &app.admin_key,
+            json!({"businessNumber": "000-00-00001"}),
+        )
+        .await;
     bad_number.assert_problem(400, "INVALID_ARGUMENT");
     assert_eq!(bad_number.violation_fields(), ["supplier.businessNumber"]);
 
-    app.patch("/v1/suppliers/sup_00000000000000000000000000", &app.admin_key, json!({"legalName": "x"}))
-        .await
-        .assert_problem(404, "NOT_FOUND");
+    app.patch(
+        "/v1/suppliers/sup_00000000000000000000000000",
+        &app.admin_key,
+        json!({"legalName": "x"}),
+    )
+    .await
+    .assert_problem(404, "NOT_FOUND");
 }
 
 async fn pages_cover_every_supplier_once_despite_concurrent_inserts(engine: Engine) {
     let app = spawn_app(engine).await;
     let mut expected = Vec::new();
     for i in 0..7 {
-        let s = app.create_supplier(&business_number(1000 + i), &format!("부품회사 {i}")).await;
+        let s = app
+            .create_supplier(&business_number(1000 + i), &format!("부품회사 {i}"))
+            .await;
         expected.push(s["id"].as_str().unwrap().to_string());
     }
 
@@ -267,14 +360,20 @@ async fn pages_cover_every_supplier_once_despite_concurrent_inserts(engine: Engi
     let mut token = String::new();
     let mut pages = 0;
     loop {
-        let r = app.get(&format!("/v1/suppliers?pageSize=3&pageToken={token}"), &app.admin_key).await;
+        let r = app
+            .get(
+                &format!("/v1/suppliers?pageSize=3&pageToken={token}"),
+                &app.admin_key,
+            )
+            .await;
         assert_eq!(r.status, 200, "{}", r.text);
         pages += 1;
         for s in r.body["suppliers"].as_array().unwrap() {
             seen.push(s["id"].as_str().unwrap().to_string());
         }
         // A company registers while the client is paging.
-        app.create_supplier(&business_number(5000 + pages), "동시 등록").await;
+        app.create_supplier(&business_number(5000 + pages), "동시 등록")
+            .await;
         token = r.body["nextPageToken"].as_str().unwrap().to_string();
         if token.is_empty() || pages > 20 {
             break;
@@ -284,7 +383,10 @@ async fn pages_cover_every_supplier_once_despite_concurrent_inserts(engine: Engi
     let mut unique = seen.clone();
     unique.dedup();
     assert_eq!(unique.len(), seen.len(), "no supplier twice");
-    assert!(expected.iter().all(|id| seen.contains(id)), "every existing supplier once");
+    assert!(
+        expected.iter().all(|id| seen.contains(id)),
+        "every existing supplier once"
+    );
     let sorted = {
         let mut s = seen.clone();
         s.sort();
@@ -301,16 +403,28 @@ async fn bad_page_parameters_are_400(engine: Engine) {
         ("pageSize=many", "pageSize"),
         ("colour=red", "colour"),
     ] {
-        let r = app.get(&format!("/v1/suppliers?{query}"), &app.admin_key).await;
+        let r = app
+            .get(&format!("/v1/suppliers?{query}"), &app.admin_key)
+            .await;
         r.assert_problem(400, "INVALID_ARGUMENT");
         assert_eq!(r.violation_fields(), [field], "{query}: {}", r.text);
     }
     // A token from another list is refused, not misapplied.
     let s = app.create_supplier(KIA, "기아").await;
-    app.patch(&format!("/v1/suppliers/{}", s["id"].as_str().unwrap()), &app.admin_key, json!({"legalName": "기아(주)"}))
-        .await;
+    app.patch(
+        &format!("/v1/suppliers/{}", s["id"].as_str().unwrap()),
+        &app.admin_key,
+        json!({"legalName": "기아(주)"}),
+    )
+    .await;
     let events = app
-        .get(&format!("/v1/suppliers/{}/events?pageSize=1", s["id"].as_str().unwrap()), &app.admin_key)
+        .get(
+            &format!(
+                "/v1/suppliers/{}/events?pageSize=1",
+                s["id"].as_str().unwrap()
+            ),
+            &app.admin_key,
+        )
         .await;
     let token = events.body["nextPageToken"].as_str().unwrap();
     assert!(!token.is_empty());
@@ -318,22 +432,42 @@ async fn bad_page_parameters_are_400(engine: Engine) {
         .await
         .assert_problem(400, "INVALID_ARGUMENT");
     // A huge page size is capped, not refused.
-    assert_eq!(app.get("/v1/suppliers?pageSize=100000", &app.admin_key).await.status, 200);
+    assert_eq!(
+        app.get("/v1/suppliers?pageSize=100000", &app.admin_key)
+            .await
+            .status,
+        200
+    );
 }
 
 async fn every_change_is_an_event_in_order(engine: Engine) {
     let app = spawn_app(engine).await;
     let s = app.create_supplier(LG, "LG전자").await;
     let id = s["id"].as_str().unwrap();
-    app.patch(&format!("/v1/suppliers/{id}"), &app.admin_key, json!({"legalName": "엘지전자"})).await;
-    app.patch(&format!("/v1/suppliers/{id}"), &app.admin_key, json!({"businessNumber": KIA})).await;
+    app.patch(
+        &format!("/v1/suppliers/{id}"),
+        &app.admin_key,
+        json!({"legalName": "엘지전자"}),
+    )
+    .await;
+    app.patch(
+        &format!("/v1/suppliers/{id}"),
+        &app.admin_key,
+        json!({"businessNumber": KIA}),
+    )
+    .await;
 
-    let r = app.get(&format!("/v1/suppliers/{id}/events"), &app.admin_key).await;
+    let r = app
+        .get(&format!("/v1/suppliers/{id}/events"), &app.admin_key)
+        .await;
 
     assert_eq!(r.status, 200, "{}", r.text);
     let events = r.body["events"].as_array().unwrap();
     let types: Vec<_> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["supplier.created", "supplier.updated", "supplier.updated"]);
+    assert_eq!(
+        types,
+        ["supplier.created", "supplier.updated", "supplier.updated"]
+    );
     assert!(events[0]["before"].is_null());
     assert_eq!(events[0]["after"]["legalName"], "LG전자");
     assert_eq!(events[1]["before"]["legalName"], "LG전자");
@@ -348,21 +482,40 @@ async fn every_change_is_an_event_in_order(engine: Engine) {
     let mut ids = Vec::new();
     let mut token = String::new();
     loop {
-        let page = app.get(&format!("/v1/suppliers/{id}/events?pageSize=1&pageToken={token}"), &app.admin_key).await;
-        ids.extend(page.body["events"].as_array().unwrap().iter().map(|e| e["id"].clone()));
+        let page = app
+            .get(
+                &format!("/v1/suppliers/{id}/events?pageSize=1&pageToken={token}"),
+                &app.admin_key,
+            )
+            .await;
+        ids.extend(
+            page.body["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].clone()),
+        );
         token = page.body["nextPageToken"].as_str().unwrap().to_string();
         if token.is_empty() {
             break;
         }
     }
-    assert_eq!(ids, events.iter().map(|e| e["id"].clone()).collect::<Vec<_>>());
+    assert_eq!(
+        ids,
+        events.iter().map(|e| e["id"].clone()).collect::<Vec<_>>()
+    );
 
     // Only operators read the audit trail.
     let institute = app.key_for("institute:KATECH").await;
-    app.get(&format!("/v1/suppliers/{id}/events"), &institute).await.assert_problem(403, "PERMISSION_DENIED");
-    app.get("/v1/suppliers/sup_00000000000000000000000000/events", &app.admin_key)
+    app.get(&format!("/v1/suppliers/{id}/events"), &institute)
         .await
-        .assert_problem(404, "NOT_FOUND");
+        .assert_problem(403, "PERMISSION_DENIED");
+    app.get(
+        "/v1/suppliers/sup_00000000000000000000000000/events",
+        &app.admin_key,
+    )
+    .await
+    .assert_problem(404, "NOT_FOUND");
 }
 
 async fn a_company_key_sees_and_changes_only_its_own_record(engine: Engine) {
@@ -373,26 +526,63 @@ async fn a_company_key_sees_and_changes_only_its_own_record(engine: Engine) {
     let other_id = other["id"].as_str().unwrap();
     let key = app.key_for(&format!("supplier:{my_id}")).await;
 
-    assert_eq!(app.get(&format!("/v1/suppliers/{my_id}"), &key).await.status, 200);
+    assert_eq!(
+        app.get(&format!("/v1/suppliers/{my_id}"), &key)
+            .await
+            .status,
+        200
+    );
     // Another company's record does not exist as far as this key can tell.
-    app.get(&format!("/v1/suppliers/{other_id}"), &key).await.assert_problem(404, "NOT_FOUND");
-    let list = app.get("/v1/suppliers", &key).await;
-    let ids: Vec<_> = list.body["suppliers"].as_array().unwrap().iter().map(|s| s["id"].clone()).collect();
-    assert_eq!(ids, [json!(my_id)]);
-
-    let renamed = app.patch(&format!("/v1/suppliers/{my_id}"), &key, json!({"legalName": "삼성전자(주)"})).await;
-    assert_eq!(renamed.status, 200, "{}", renamed.text);
-    app.patch(&format!("/v1/suppliers/{other_id}"), &key, json!({"legalName": "mine now"}))
+    app.get(&format!("/v1/suppliers/{other_id}"), &key)
         .await
         .assert_problem(404, "NOT_FOUND");
-    app.patch(&format!("/v1/suppliers/{my_id}"), &key, json!({"businessNumber": LG}))
+    let list = app.get("/v1/suppliers", &key).await;
+    let ids: Vec<_> = list.body["suppliers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].clone())
+        .collect();
+    assert_eq!(ids, [json!(my_id)]);
+
+    let renamed = app
+        .patch(
+            &format!("/v1/suppliers/{my_id}"),
+            &key,
+            json!({"legalName": "삼성전자(주)"}),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.text);
+    app.patch(
+        &format!("/v1/suppliers/{other_id}"),
+        &key,
+        json!({"legalName": "mine now"}),
+    )
+    .await
+    .assert_problem(404, "NOT_FOUND");
+    app.patch(
+        &format!("/v1/suppliers/{my_id}"),
+        &key,
+        json!({"businessNumber": LG}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    app.post(
+        "/v1/suppliers",
+        &key,
+        json!({"businessNumber": LG, "legalName": "x"}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    app.get("/v1/apiKeys", &key)
         .await
         .assert_problem(403, "PERMISSION_DENIED");
-    app.post("/v1/suppliers", &key, json!({"businessNumber": LG, "legalName": "x"}))
-        .await
-        .assert_problem(403, "PERMISSION_DENIED");
-    app.get("/v1/apiKeys", &key).await.assert_problem(403, "PERMISSION_DENIED");
-    assert_eq!(app.get(&format!("/v1/suppliers/{other_id}"), &app.admin_key).await.body["legalName"], "기아");
+    assert_eq!(
+        app.get(&format!("/v1/suppliers/{other_id}"), &app.admin_key)
+            .await
+            .body["legalName"],
+        "기아"
+    );
 }
 
 async fn institutes_and_reviewers_read_but_cannot_write(engine: Engine) {
@@ -402,11 +592,26 @@ async fn institutes_and_reviewers_read_but_cannot_write(engine: Engine) {
     for role in ["institute:KETI", "reviewer"] {
         let key = app.key_for(role).await;
         assert_eq!(app.get(&path, &key).await.status, 200, "{role}");
-        assert_eq!(app.get("/v1/suppliers", &key).await.body["suppliers"].as_array().unwrap().len(), 1);
-        app.patch(&path, &key, json!({"legalName": "x"})).await.assert_problem(403, "PERMISSION_DENIED");
-        app.post("/v1/suppliers", &key, json!({"businessNumber": KIA, "legalName": "x"}))
+        assert_eq!(
+            app.get("/v1/suppliers", &key).await.body["suppliers"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        app.patch(&path, &key, json!({"legalName": "x"}))
             .await
             .assert_problem(403, "PERMISSION_DENIED");
+        app.post(
+            "/v1/suppliers",
+            &key,
+            json!({"businessNumber": KIA, "legalName": "x"}),
+        )
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
     }
-    assert_eq!(app.get(&path, &app.admin_key).await.body["legalName"], "네이버");
+    assert_eq!(
+        app.get(&path, &app.admin_key).await.body["legalName"],
+        "네이버"
+    );
 }

@@ -56,7 +56,10 @@ pub async fn test_args(engine: Engine, dir: &std::path::Path) -> ServeArgs {
         Some(gearshift_platform::testing::fresh_database(engine, dir, "registry").await);
     args.gateway.database_url =
         Some(gearshift_platform::testing::fresh_database(engine, dir, "gateway").await);
-    args.gateway.bootstrap_admin_key = Some(format!("gsk_test_admin_{}", gearshift_platform::ids::random_token(16)));
+    args.gateway.bootstrap_admin_key = Some(format!(
+        "gsk_test_admin_{}",
+        gearshift_platform::ids::random_token(16)
+    ));
     args.principal_secret = None;
     args.gateway.request_timeout = std::time::Duration::from_secs(10);
     args.registry.max_connections = 4;
@@ -116,7 +119,11 @@ impl Reply {
     pub fn violation_fields(&self) -> Vec<String> {
         self.body["violations"]
             .as_array()
-            .map(|v| v.iter().filter_map(|x| x["field"].as_str().map(str::to_string)).collect())
+            .map(|v| {
+                v.iter()
+                    .filter_map(|x| x["field"].as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -176,7 +183,11 @@ impl TestApp {
     /// Creates an API key with `role` as the operator and returns its secret.
     pub async fn key_for(&self, role: &str) -> String {
         let r = self
-            .post("/v1/apiKeys", &self.admin_key, json!({"displayName": format!("test {role}"), "role": role}))
+            .post(
+                "/v1/apiKeys",
+                &self.admin_key,
+                json!({"displayName": format!("test {role}"), "role": role}),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         r.body["secret"].as_str().expect("secret").to_string()
@@ -185,7 +196,11 @@ impl TestApp {
     /// Registers a supplier as the operator and returns it.
     pub async fn create_supplier(&self, number: &str, name: &str) -> Value {
         let r = self
-            .post("/v1/suppliers", &self.admin_key, json!({"businessNumber": number, "legalName": name}))
+            .post(
+                "/v1/suppliers",
+                &self.admin_key,
+                json!({"businessNumber": number, "legalName": name}),
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         r.body

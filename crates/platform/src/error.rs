@@ -160,7 +160,11 @@ impl From<Error> for Status {
                 message,
                 reason,
             } => {
-                details.add_precondition_failure_violation(*reason, subject.clone(), message.clone());
+                details.add_precondition_failure_violation(
+                    *reason,
+                    subject.clone(),
+                    message.clone(),
+                );
                 if !allowed.is_empty() {
                     metadata.insert("allowed".to_string(), allowed.join(","));
                 }
@@ -178,6 +182,11 @@ impl From<Error> for Status {
         details.set_error_info(e.reason(), DOMAIN, metadata);
         Status::with_error_details(e.code(), e.to_string(), details)
     }
+}
+
+/// A handler's result as tonic wants it.
+pub fn respond<T>(result: Result<T, Error>) -> Result<tonic::Response<T>, Status> {
+    result.map(tonic::Response::new).map_err(Status::from)
 }
 
 /// Collects field violations so a request reports all its problems at once.

@@ -49,7 +49,8 @@ mod tests {
     #[test]
     fn if_match_wins_over_body_and_accepts_quoted_forms() {
         let mut req = Request::new(());
-        req.metadata_mut().insert("if-match", "W/\"r2\"".parse().unwrap());
+        req.metadata_mut()
+            .insert("if-match", "W/\"r2\"".parse().unwrap());
         assert_eq!(expected(&req, "r1").as_deref(), Some("r2"));
         assert_eq!(expected(&Request::new(()), "\"r1\"").as_deref(), Some("r1"));
         assert_eq!(expected(&Request::new(()), ""), None);

@@ -76,7 +76,9 @@ impl Idempotency {
             return Err(Error::IdempotencyKeyReused);
         }
         let bytes = B64.decode(response).map_err(Error::internal)?;
-        R::decode(bytes.as_slice()).map(Some).map_err(Error::internal)
+        R::decode(bytes.as_slice())
+            .map(Some)
+            .map_err(Error::internal)
     }
 
     /// Records `response` as this key's answer, in the caller's transaction.

@@ -55,10 +55,7 @@ fn encode(prefix: &str, ms: u64, random: u128) -> String {
 /// Whether `id` has the shape `{prefix}_{26 base32 chars}`. Cheap syntactic
 /// check so malformed ids are a 400 (or a 404) without touching the database.
 pub fn is_valid(prefix: &str, id: &str) -> bool {
-    let Some(rest) = id
-        .strip_prefix(prefix)
-        .and_then(|r| r.strip_prefix('_'))
-    else {
+    let Some(rest) = id.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')) else {
         return false;
     };
     rest.len() == ULID_LEN && rest.bytes().all(|b| ALPHABET.contains(&b))

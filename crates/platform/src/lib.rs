@@ -11,8 +11,8 @@
 pub mod db;
 pub mod error;
 pub mod etag;
-pub mod ids;
 pub mod idempotency;
+pub mod ids;
 pub mod metrics;
 pub mod outbox;
 pub mod pagination;

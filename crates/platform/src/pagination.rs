@@ -76,13 +76,21 @@ pub fn decode_after_id(token: &str, fingerprint: &str) -> Result<Option<String>,
     match decode(token, fingerprint)? {
         None => Ok(None),
         Some(serde_json::Value::String(id)) => Ok(Some(id)),
-        Some(_) => Err(Error::invalid("pageToken", "is not a token this API issued")),
+        Some(_) => Err(Error::invalid(
+            "pageToken",
+            "is not a token this API issued",
+        )),
     }
 }
 
 /// Given up to `size + 1` rows (the extra one says another page exists),
 /// keeps `size` and returns the next page's token (empty on the last page).
-pub fn finish<T>(rows: &mut Vec<T>, size: i64, fingerprint: &str, key: impl Fn(&T) -> String) -> String {
+pub fn finish<T>(
+    rows: &mut Vec<T>,
+    size: i64,
+    fingerprint: &str,
+    key: impl Fn(&T) -> String,
+) -> String {
     let more = rows.len() as i64 > size;
     rows.truncate(size.max(0) as usize);
     match (more, rows.last()) {

@@ -51,7 +51,9 @@ impl Role {
             Some(("institute", code)) => {
                 let ok = (2..=16).contains(&code.len())
                     && code.starts_with(|c: char| c.is_ascii_uppercase())
-                    && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+                    && code
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
                 if ok {
                     Ok(Role::Institute(code.to_string()))
                 } else {
@@ -60,7 +62,9 @@ impl Role {
                     ))
                 }
             }
-            Some(("supplier", id)) if ids::is_valid("sup", id) => Ok(Role::Supplier(id.to_string())),
+            Some(("supplier", id)) if ids::is_valid("sup", id) => {
+                Ok(Role::Supplier(id.to_string()))
+            }
             Some(("supplier", id)) => Err(format!(
                 "supplier id {id:?} is not a supplier id (sup_ followed by 26 characters)"
             )),
@@ -195,7 +199,9 @@ impl PrincipalKey {
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or_else(bad)?;
         if claims.exp < unix_now() {
-            return Err(Error::Unauthenticated("the principal token has expired".into()));
+            return Err(Error::Unauthenticated(
+                "the principal token has expired".into(),
+            ));
         }
         let role = Role::parse(&claims.role).map_err(|_| bad())?;
         Ok(Principal {
@@ -244,7 +250,8 @@ impl tonic::service::Interceptor for Authenticate {
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| {
                 Status::from(Error::Unauthenticated(
-                    "this call carries no principal; call through the gateway with an API key".into(),
+                    "this call carries no principal; call through the gateway with an API key"
+                        .into(),
                 ))
             })?;
         let principal = self.key.verify(token).map_err(Status::from)?;
@@ -264,12 +271,25 @@ mod tests {
     #[test]
     fn roles_round_trip_and_bad_ones_say_why() {
         let sup = crate::ids::new_id("sup");
-        for raw in ["operator", "reviewer", "institute:KATECH", &format!("supplier:{sup}")] {
+        for raw in [
+            "operator",
+            "reviewer",
+            "institute:KATECH",
+            &format!("supplier:{sup}"),
+        ] {
             assert_eq!(Role::parse(raw).unwrap().to_string(), raw);
         }
         assert!(Role::parse("admin").unwrap_err().contains("unknown role"));
-        assert!(Role::parse("institute:katech").unwrap_err().contains("upper-case"));
-        assert!(Role::parse("supplier:42").unwrap_err().contains("not a supplier id"));
+        assert!(
+            Role::parse("institute:katech")
+                .unwrap_err()
+                .contains("upper-case")
+        );
+        assert!(
+            Role::parse("supplier:42")
+                .unwrap_err()
+                .contains("not a supplier id")
+        );
     }
 
     #[test]
@@ -313,7 +333,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = PrincipalKey::load_or_create(None, dir.path()).unwrap();
         let b = PrincipalKey::load_or_create(None, dir.path()).unwrap();
-        let p = Principal { subject: "k".into(), role: Role::Operator };
+        let p = Principal {
+            subject: "k".into(),
+            role: Role::Operator,
+        };
         assert!(b.verify(&a.sign(&p)).is_ok());
     }
 }

@@ -45,9 +45,13 @@ pub async fn serve_grpc(
 ) -> anyhow::Result<()> {
     crate::metrics::handle();
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter.set_service_status("", ServingStatus::Serving).await;
+    reporter
+        .set_service_status("", ServingStatus::Serving)
+        .await;
     for name in grpc_names {
-        reporter.set_service_status(*name, ServingStatus::Serving).await;
+        reporter
+            .set_service_status(*name, ServingStatus::Serving)
+            .await;
     }
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(gearshift_proto::FILE_DESCRIPTOR_SET)
@@ -66,9 +70,13 @@ pub async fn serve_grpc(
     let names: Vec<String> = grpc_names.iter().map(|n| n.to_string()).collect();
     let on_shutdown = async move {
         drain.wait().await;
-        reporter.set_service_status("", ServingStatus::NotServing).await;
+        reporter
+            .set_service_status("", ServingStatus::NotServing)
+            .await;
         for name in names {
-            reporter.set_service_status(name, ServingStatus::NotServing).await;
+            reporter
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
         }
     };
     tonic::transport::Server::builder()
@@ -93,9 +101,11 @@ pub fn admin_router(readiness: ReadinessCheck) -> axum::Router {
                 async move {
                     match check().await {
                         Ok(()) => (StatusCode::OK, "ready\n".to_string()).into_response(),
-                        Err(why) => {
-                            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")).into_response()
-                        }
+                        Err(why) => (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            format!("not ready: {why}\n"),
+                        )
+                            .into_response(),
                     }
                 }
             }),
@@ -188,7 +198,11 @@ where
 
 /// Runs `serve` and, once `shutdown` fires, gives it `grace` to drain before
 /// giving up on stragglers.
-pub async fn with_drain_deadline<F>(serve: F, shutdown: Shutdown, grace: Duration) -> anyhow::Result<()>
+pub async fn with_drain_deadline<F>(
+    serve: F,
+    shutdown: Shutdown,
+    grace: Duration,
+) -> anyhow::Result<()>
 where
     F: Future<Output = anyhow::Result<()>>,
 {

@@ -113,6 +113,9 @@ mod tests {
             replace_database("postgres://u:p@h/test?sslmode=disable", "gs_x"),
             "postgres://u:p@h/gs_x?sslmode=disable"
         );
-        assert_eq!(replace_database("postgres://h:5432", "gs_x"), "postgres://h:5432/gs_x");
+        assert_eq!(
+            replace_database("postgres://h:5432", "gs_x"),
+            "postgres://h:5432/gs_x"
+        );
     }
 }

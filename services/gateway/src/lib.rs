@@ -37,7 +37,10 @@ use tonic::transport::{Channel, Endpoint};
 pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
 /// The gRPC services exposed over REST, in the order of the OpenAPI document.
-pub const SERVICES: &[&str] = &["gearshift.registry.v1.SupplierRegistry", "gearshift.iam.v1.ApiKeys"];
+pub const SERVICES: &[&str] = &[
+    "gearshift.registry.v1.SupplierRegistry",
+    "gearshift.iam.v1.ApiKeys",
+];
 
 /// A gRPC service the gateway calls, over the network or in-process.
 pub type Backend = tower::util::BoxCloneSyncService<
@@ -57,25 +60,61 @@ pub struct BackendError(tower::BoxError);
 #[derive(clap::Args, Debug, Clone)]
 pub struct GatewayConfig {
     /// Address the REST API listens on.
-    #[arg(id = "gateway_listen", value_name = "ADDR", long = "gateway-listen", env = "GEARSHIFT_GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
+    #[arg(
+        id = "gateway_listen",
+        value_name = "ADDR",
+        long = "gateway-listen",
+        env = "GEARSHIFT_GATEWAY_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
     pub listen: SocketAddr,
     /// Where the gateway finds the registry when it runs elsewhere.
-    #[arg(id = "registry_addr", value_name = "URL", long = "registry-addr", env = "GEARSHIFT_REGISTRY_ADDR", default_value = "http://127.0.0.1:50051")]
+    #[arg(
+        id = "registry_addr",
+        value_name = "URL",
+        long = "registry-addr",
+        env = "GEARSHIFT_REGISTRY_ADDR",
+        default_value = "http://127.0.0.1:50051"
+    )]
     pub registry_addr: String,
     /// Database of the gateway (API keys): `postgres://…` or `sqlite://path`. Default: `sqlite://<data dir>/gateway.db`.
-    #[arg(id = "gateway_database_url", value_name = "URL", long = "gateway-database-url", env = "GEARSHIFT_GATEWAY_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        id = "gateway_database_url",
+        value_name = "URL",
+        long = "gateway-database-url",
+        env = "GEARSHIFT_GATEWAY_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Most database connections the gateway keeps open.
-    #[arg(id = "gateway_max_connections", value_name = "N", long = "gateway-max-connections", env = "GEARSHIFT_GATEWAY_MAX_CONNECTIONS", default_value_t = 4)]
+    #[arg(
+        id = "gateway_max_connections",
+        value_name = "N",
+        long = "gateway-max-connections",
+        env = "GEARSHIFT_GATEWAY_MAX_CONNECTIONS",
+        default_value_t = 4
+    )]
     pub max_connections: u32,
     /// Deadline of one request, passed on to the services as the gRPC deadline (e.g. 10s, 500ms).
     #[arg(id = "request_timeout", value_name = "DURATION", long = "request-timeout", env = "GEARSHIFT_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
     /// Largest request body accepted, in bytes.
-    #[arg(id = "max_body_bytes", value_name = "BYTES", long = "max-body-bytes", env = "GEARSHIFT_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    #[arg(
+        id = "max_body_bytes",
+        value_name = "BYTES",
+        long = "max-body-bytes",
+        env = "GEARSHIFT_MAX_BODY_BYTES",
+        default_value_t = 1_048_576
+    )]
     pub max_body_bytes: usize,
     /// Secret of an operator key to create on start (at least 20 characters). Without it, the first start makes one and writes it to <data dir>/admin.key.
-    #[arg(id = "bootstrap_admin_key", value_name = "SECRET", long = "bootstrap-admin-key", env = "GEARSHIFT_BOOTSTRAP_ADMIN_KEY", hide_env_values = true)]
+    #[arg(
+        id = "bootstrap_admin_key",
+        value_name = "SECRET",
+        long = "bootstrap-admin-key",
+        env = "GEARSHIFT_BOOTSTRAP_ADMIN_KEY",
+        hide_env_values = true
+    )]
     pub bootstrap_admin_key: Option<String>,
 }
 
@@ -94,7 +133,9 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         .find(|c: char| !c.is_ascii_digit())
         .map(|i| raw.split_at(i))
         .unwrap_or((raw, "s"));
-    let n: u64 = number.parse().map_err(|_| format!("{raw:?} is not a duration like 10s or 500ms"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 10s or 500ms"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(n)),
         "s" => Ok(Duration::from_secs(n)),
@@ -137,15 +178,22 @@ impl Gateway {
         let url = config.database_url(data_dir);
         let db = Db::connect(&url, config.max_connections).await?;
         db.migrate(&MIGRATIONS).await?;
-        let generated_admin_key = iam::bootstrap(&db, config.bootstrap_admin_key.as_deref(), data_dir).await?;
+        let generated_admin_key =
+            iam::bootstrap(&db, config.bootstrap_admin_key.as_deref(), data_dir).await?;
 
         let pool = DescriptorPool::decode(gearshift_proto::FILE_DESCRIPTOR_SET)?;
         let routes = routes::load(&pool, SERVICES)?;
-        let openapi = Bytes::from(serde_json::to_vec_pretty(&openapi::document(&pool, &routes))?);
+        let openapi = Bytes::from(serde_json::to_vec_pretty(&openapi::document(
+            &pool, &routes,
+        ))?);
 
         let auth = Arc::new(iam::Authenticator::new(db.clone()));
         let registry = Endpoint::from_shared(registry_url.to_string())
-            .with_context(|| format!("registry address {registry_url:?} is not a URL like http://127.0.0.1:50051"))?
+            .with_context(|| {
+                format!(
+                    "registry address {registry_url:?} is not a URL like http://127.0.0.1:50051"
+                )
+            })?
             .connect_timeout(Duration::from_secs(2))
             .tcp_nodelay(true)
             .connect_lazy();
@@ -154,14 +202,8 @@ impl Gateway {
             Authenticate::new(key.clone()),
         );
         let mut backends: HashMap<String, Backend> = HashMap::new();
-        backends.insert(
-            SERVICES[0].to_string(),
-            in_process(registry.clone()),
-        );
-        backends.insert(
-            SERVICES[1].to_string(),
-            in_process(iam_service),
-        );
+        backends.insert(SERVICES[0].to_string(), in_process(registry.clone()));
+        backends.insert(SERVICES[1].to_string(), in_process(iam_service));
 
         let (listener, addr) = server::bind(config.listen).await?;
         tracing::info!(%addr, database = %gearshift_platform::db::redact(&url), registry = registry_url, "gateway built");
@@ -195,7 +237,9 @@ impl Gateway {
             let db = db.clone();
             let registry = registry.clone();
             Box::pin(async move {
-                db.ping().await.map_err(|e| format!("gateway database: {e}"))?;
+                db.ping()
+                    .await
+                    .map_err(|e| format!("gateway database: {e}"))?;
                 check_health(registry, "registry").await
             })
         });
@@ -217,8 +261,12 @@ impl Gateway {
             })
             // A bug must cost one request a 500, never the connection or the process.
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-                problem::Problem::new(http::StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
-                    .into_response()
+                problem::Problem::new(
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal error",
+                )
+                .into_response()
             }))
     }
 
@@ -257,8 +305,12 @@ where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<tower::BoxError>,
 {
-    let service = tower::util::MapResponse::new(service, |r: http::Response<B>| r.map(tonic::body::Body::new));
-    Backend::new(tower::util::MapErr::new(service, |e: S::Error| BackendError(e.into())))
+    let service = tower::util::MapResponse::new(service, |r: http::Response<B>| {
+        r.map(tonic::body::Body::new)
+    });
+    Backend::new(tower::util::MapErr::new(service, |e: S::Error| {
+        BackendError(e.into())
+    }))
 }
 
 async fn index() -> impl IntoResponse {
@@ -272,9 +324,13 @@ async fn index() -> impl IntoResponse {
 
 /// Asks a service's gRPC health endpoint whether it serves.
 async fn check_health(channel: Channel, name: &str) -> Result<(), String> {
-    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
     let mut client = HealthClient::new(channel);
-    let call = client.check(HealthCheckRequest { service: String::new() });
+    let call = client.check(HealthCheckRequest {
+        service: String::new(),
+    });
     match tokio::time::timeout(Duration::from_secs(1), call).await {
         Ok(Ok(r)) if r.get_ref().status == ServingStatus::Serving as i32 => Ok(()),
         Ok(Ok(_)) => Err(format!("{name} is not serving")),

@@ -19,7 +19,13 @@ impl Comments {
             if let Some(info) = &file.file_descriptor_proto().source_code_info {
                 for loc in &info.location {
                     if let Some(c) = loc.leading_comments.as_deref() {
-                        let text = c.lines().map(str::trim).collect::<Vec<_>>().join(" ").trim().to_string();
+                        let text = c
+                            .lines()
+                            .map(str::trim)
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                            .trim()
+                            .to_string();
                         if !text.is_empty() {
                             map.insert((file.name().to_string(), loc.path.clone()), text);
                         }
@@ -31,7 +37,9 @@ impl Comments {
     }
 
     fn get(&self, file: &str, path: &[i32]) -> Option<&str> {
-        self.0.get(&(file.to_string(), path.to_vec())).map(String::as_str)
+        self.0
+            .get(&(file.to_string(), path.to_vec()))
+            .map(String::as_str)
     }
 }
 
@@ -83,7 +91,11 @@ pub fn document(pool: &DescriptorPool, routes: &[Route]) -> Value {
     })
 }
 
-fn operation(route: &Route, comments: &Comments, wanted: &mut VecDeque<MessageDescriptor>) -> Value {
+fn operation(
+    route: &Route,
+    comments: &Comments,
+    wanted: &mut VecDeque<MessageDescriptor>,
+) -> Value {
     let rpc = &route.rpc;
     let file = rpc.parent_file();
     let description = comments.get(file.name(), rpc.path()).unwrap_or_default();
@@ -103,7 +115,9 @@ fn operation(route: &Route, comments: &Comments, wanted: &mut VecDeque<MessageDe
     };
     if !matches!(route.body, BodyRule::Whole) {
         for field in input.fields() {
-            if path_fields.contains(&field.name().to_string()) || body_field.as_deref() == Some(field.name()) {
+            if path_fields.contains(&field.name().to_string())
+                || body_field.as_deref() == Some(field.name())
+            {
                 continue;
             }
             let mut schema = field_schema(&field, comments, wanted);
@@ -161,29 +175,41 @@ fn operation(route: &Route, comments: &Comments, wanted: &mut VecDeque<MessageDe
     op
 }
 
-fn message_schema(message: &MessageDescriptor, comments: &Comments, wanted: &mut VecDeque<MessageDescriptor>) -> Value {
+fn message_schema(
+    message: &MessageDescriptor,
+    comments: &Comments,
+    wanted: &mut VecDeque<MessageDescriptor>,
+) -> Value {
     let file = message.parent_file();
     let mut properties = Map::new();
     for field in message.fields() {
-        properties.insert(field.json_name().to_string(), field_schema(&field, comments, wanted));
+        properties.insert(
+            field.json_name().to_string(),
+            field_schema(&field, comments, wanted),
+        );
     }
-    let mut schema = json!({"type": "object", "properties": properties, "additionalProperties": false});
+    let mut schema =
+        json!({"type": "object", "properties": properties, "additionalProperties": false});
     if let Some(d) = comments.get(file.name(), message.path()) {
         schema["description"] = Value::String(d.to_string());
     }
     schema
 }
 
-fn field_schema(field: &FieldDescriptor, comments: &Comments, wanted: &mut VecDeque<MessageDescriptor>) -> Value {
+fn field_schema(
+    field: &FieldDescriptor,
+    comments: &Comments,
+    wanted: &mut VecDeque<MessageDescriptor>,
+) -> Value {
     let mut item = kind_schema(&field.kind(), wanted);
     if field.is_list() {
         item = json!({"type": "array", "items": item});
-    } else if field.is_map() {
-        if let Kind::Message(entry) = field.kind()
-            && let Some(value) = entry.get_field_by_name("value")
-        {
-            item = json!({"type": "object", "additionalProperties": kind_schema(&value.kind(), wanted)});
-        }
+    } else if field.is_map()
+        && let Kind::Message(entry) = field.kind()
+        && let Some(value) = entry.get_field_by_name("value")
+    {
+        item =
+            json!({"type": "object", "additionalProperties": kind_schema(&value.kind(), wanted)});
     }
     let file = field.parent_message().parent_file();
     if let Some(d) = comments.get(file.name(), field.path()) {
@@ -204,17 +230,25 @@ fn kind_schema(kind: &Kind, wanted: &mut VecDeque<MessageDescriptor>) -> Value {
         Kind::String => json!({"type": "string"}),
         Kind::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
         Kind::Bool => json!({"type": "boolean"}),
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => json!({"type": "integer", "format": "int32"}),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            json!({"type": "integer", "format": "int32"})
+        }
         Kind::Uint32 | Kind::Fixed32 => json!({"type": "integer", "format": "int64", "minimum": 0}),
         // proto3 JSON writes 64-bit integers as strings.
         Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => json!({"type": "string", "format": "int64"}),
         Kind::Uint64 | Kind::Fixed64 => json!({"type": "string", "format": "uint64"}),
         Kind::Float | Kind::Double => json!({"type": "number"}),
-        Kind::Enum(e) => json!({"type": "string", "enum": e.values().map(|v| v.name().to_string()).collect::<Vec<_>>()}),
+        Kind::Enum(e) => {
+            json!({"type": "string", "enum": e.values().map(|v| v.name().to_string()).collect::<Vec<_>>()})
+        }
         Kind::Message(m) => match m.full_name() {
             "google.protobuf.Timestamp" => json!({"type": "string", "format": "date-time"}),
-            "google.protobuf.Duration" => json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?s$"}),
-            "google.protobuf.FieldMask" => json!({"type": "string", "description": "Comma-separated lowerCamelCase field names."}),
+            "google.protobuf.Duration" => {
+                json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?s$"})
+            }
+            "google.protobuf.FieldMask" => {
+                json!({"type": "string", "description": "Comma-separated lowerCamelCase field names."})
+            }
             "google.protobuf.Struct" => json!({"type": "object"}),
             "google.protobuf.Value" => json!({}),
             _ => {

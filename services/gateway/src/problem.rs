@@ -95,7 +95,11 @@ impl Problem {
             // The service's message for these may name internals.
             Code::Internal | Code::Unknown | Code::DataLoss => "internal error".to_string(),
             Code::Cancelled if status.message().contains("Timeout") => {
-                return Problem::new(StatusCode::GATEWAY_TIMEOUT, "DEADLINE_EXCEEDED", "the request took too long");
+                return Problem::new(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "DEADLINE_EXCEEDED",
+                    "the request took too long",
+                );
             }
             _ => status.message().to_string(),
         };
@@ -114,7 +118,9 @@ impl Problem {
             let mut keys: Vec<_> = info.metadata.iter().collect();
             keys.sort();
             for (k, v) in keys {
-                problem.metadata.insert(k.clone(), serde_json::Value::String(v.clone()));
+                problem
+                    .metadata
+                    .insert(k.clone(), serde_json::Value::String(v.clone()));
             }
         }
         if http == StatusCode::UNAUTHORIZED {
@@ -173,7 +179,10 @@ impl IntoResponse for Problem {
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         for (k, v) in self.headers {
             headers.insert(k, v);
         }
@@ -189,19 +198,60 @@ mod tests {
     #[test]
     fn service_errors_map_to_http_statuses_by_code_and_reason() {
         let cases: Vec<(Error, StatusCode, &str)> = vec![
-            (Error::invalid("x", "bad"), StatusCode::BAD_REQUEST, "INVALID_ARGUMENT"),
-            (Error::EtagMismatch { current: "r2".into() }, StatusCode::PRECONDITION_FAILED, "ETAG_MISMATCH"),
-            (Error::IdempotencyKeyReused, StatusCode::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED"),
-            (Error::IdempotencyKeyInUse, StatusCode::CONFLICT, "IDEMPOTENCY_KEY_IN_USE"),
             (
-                Error::AlreadyExists { resource: "supplier", field: "businessNumber".into(), message: "dup".into() },
+                Error::invalid("x", "bad"),
+                StatusCode::BAD_REQUEST,
+                "INVALID_ARGUMENT",
+            ),
+            (
+                Error::EtagMismatch {
+                    current: "r2".into(),
+                },
+                StatusCode::PRECONDITION_FAILED,
+                "ETAG_MISMATCH",
+            ),
+            (
+                Error::IdempotencyKeyReused,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "IDEMPOTENCY_KEY_REUSED",
+            ),
+            (
+                Error::IdempotencyKeyInUse,
+                StatusCode::CONFLICT,
+                "IDEMPOTENCY_KEY_IN_USE",
+            ),
+            (
+                Error::AlreadyExists {
+                    resource: "supplier",
+                    field: "businessNumber".into(),
+                    message: "dup".into(),
+                },
                 StatusCode::CONFLICT,
                 "ALREADY_EXISTS",
             ),
-            (Error::NotFound { resource: "supplier", id: "sup_x".into() }, StatusCode::NOT_FOUND, "NOT_FOUND"),
-            (Error::PermissionDenied("no".into()), StatusCode::FORBIDDEN, "PERMISSION_DENIED"),
-            (Error::Unauthenticated("no".into()), StatusCode::UNAUTHORIZED, "UNAUTHENTICATED"),
-            (Error::internal(anyhow::anyhow!("secret")), StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
+            (
+                Error::NotFound {
+                    resource: "supplier",
+                    id: "sup_x".into(),
+                },
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+            ),
+            (
+                Error::PermissionDenied("no".into()),
+                StatusCode::FORBIDDEN,
+                "PERMISSION_DENIED",
+            ),
+            (
+                Error::Unauthenticated("no".into()),
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+            ),
+            (
+                Error::internal(anyhow::anyhow!("secret")),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+            ),
         ];
         for (error, http, code) in cases {
             let problem = Problem::from_status(&tonic::Status::from(error));

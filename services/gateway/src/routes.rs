@@ -10,7 +10,9 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, bail};
 use http::Method;
-use prost_reflect::{DescriptorPool, FieldDescriptor, MessageDescriptor, MethodDescriptor, ReflectMessage, Value};
+use prost_reflect::{
+    DescriptorPool, FieldDescriptor, MessageDescriptor, MethodDescriptor, ReflectMessage, Value,
+};
 
 /// Where the HTTP body goes in the request message.
 #[derive(Debug, Clone)]
@@ -53,9 +55,13 @@ impl PathTemplate {
             if let Some(inner) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 let (field, pattern) = inner.split_once('=').unwrap_or((inner, "*"));
                 if pattern != "*" {
-                    bail!("template {raw:?}: only {{field}} or {{field=*}} variables are supported");
+                    bail!(
+                        "template {raw:?}: only {{field}} or {{field=*}} variables are supported"
+                    );
                 }
-                segments.push(Segment::Variable(field.split('.').map(str::to_string).collect()));
+                segments.push(Segment::Variable(
+                    field.split('.').map(str::to_string).collect(),
+                ));
             } else if seg.is_empty() || seg.contains(['{', '}', '*']) {
                 bail!("template {raw:?}: unsupported segment {seg:?}");
             } else {
@@ -86,7 +92,9 @@ impl PathTemplate {
                 Segment::Literal(lit) if lit == part => {}
                 Segment::Literal(_) => return None,
                 Segment::Variable(field) => {
-                    let value = percent_encoding::percent_decode_str(part).decode_utf8().ok()?;
+                    let value = percent_encoding::percent_decode_str(part)
+                        .decode_utf8()
+                        .ok()?;
                     // Without a verb in the template, a ':' in the last
                     // segment means a verb this route does not have.
                     if value.is_empty() || (self.verb.is_none() && value.contains(':')) {
@@ -179,13 +187,16 @@ pub fn load(pool: &DescriptorPool, services: &[&str]) -> anyhow::Result<Vec<Rout
             let body = match body_name.as_str() {
                 "" => BodyRule::None,
                 "*" => BodyRule::Whole,
-                field => BodyRule::Field(method.input().get_field_by_name(field).with_context(|| {
-                    format!("{}: body field {field} does not exist", method.full_name())
-                })?),
+                field => {
+                    BodyRule::Field(method.input().get_field_by_name(field).with_context(|| {
+                        format!("{}: body field {field} does not exist", method.full_name())
+                    })?)
+                }
             };
             for var in template.variables() {
-                check_field_path(&method.input(), var)
-                    .with_context(|| format!("{}: path variable {}", method.full_name(), var.join(".")))?;
+                check_field_path(&method.input(), var).with_context(|| {
+                    format!("{}: path variable {}", method.full_name(), var.join("."))
+                })?;
             }
             routes.push(Route {
                 http_method,
@@ -249,7 +260,11 @@ fn check_unambiguous(routes: &[Route]) -> anyhow::Result<()> {
             .collect();
         let key = (r.http_method.clone(), shape, r.template.verb.clone());
         if let Some(other) = seen.insert(key, r.rpc.full_name().to_string()) {
-            bail!("{} and {} have the same HTTP route", other, r.rpc.full_name());
+            bail!(
+                "{} and {} have the same HTTP route",
+                other,
+                r.rpc.full_name()
+            );
         }
     }
     Ok(())
@@ -324,6 +339,9 @@ mod tests {
             lookup(&routes, &Method::DELETE, "/v1/suppliers"),
             Lookup::MethodNotAllowed(_)
         ));
-        assert!(matches!(lookup(&routes, &Method::GET, "/v1/nothing"), Lookup::NotFound));
+        assert!(matches!(
+            lookup(&routes, &Method::GET, "/v1/nothing"),
+            Lookup::NotFound
+        ));
     }
 }

@@ -8,6 +8,10 @@
 //! caller's signed principal, `Idempotency-Key`, `If-Match`, the trace
 //! context and a deadline; the reply comes back as proto3 JSON.
 
+// A `Problem` is the error half of most results here; it is built once per
+// failed request, so its size costs nothing that matters.
+#![allow(clippy::result_large_err)]
+
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -15,7 +19,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Buf, Bytes};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use prost::Message as _;
-use prost_reflect::{DeserializeOptions, DynamicMessage, Kind, MessageDescriptor, SerializeOptions};
+use prost_reflect::{
+    DeserializeOptions, DynamicMessage, Kind, MessageDescriptor, SerializeOptions,
+};
 use serde_json::{Map, Value};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataMap, MetadataValue};
@@ -36,31 +42,38 @@ pub async fn handle(state: &GatewayState, request: http::Request<axum::body::Bod
         http.response.status_code = tracing::field::Empty,
     );
     gearshift_platform::telemetry::set_parent_from(&span, request.headers());
-    let (response, route) = tracing::Instrument::instrument(route_and_call(state, request), span.clone()).await;
+    let (response, route) =
+        tracing::Instrument::instrument(route_and_call(state, request), span.clone()).await;
     span.record("http.response.status_code", response.status().as_u16());
     let labels = [
         ("route", route.unwrap_or("unmatched").to_string()),
         ("status", response.status().as_u16().to_string()),
     ];
     metrics::counter!("http_server_requests_total", &labels).increment(1);
-    metrics::histogram!("http_server_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_server_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     response
 }
 
 /// Finds the route and calls it; returns the response and the route's template.
-async fn route_and_call<'s>(
-    state: &'s GatewayState,
+async fn route_and_call(
+    state: &GatewayState,
     request: http::Request<axum::body::Body>,
-) -> (Response, Option<&'s str>) {
+) -> (Response, Option<&str>) {
     let (parts, body) = request.into_parts();
-    let (route, bound) = match crate::routes::lookup(&state.routes, &parts.method, parts.uri.path()) {
+    let (route, bound) = match crate::routes::lookup(&state.routes, &parts.method, parts.uri.path())
+    {
         crate::routes::Lookup::Found(route, bound) => (route, bound),
         crate::routes::Lookup::MethodNotAllowed(allowed) => {
             let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
             let problem = Problem::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
-                format!("{} is not allowed here; allowed: {}", parts.method, allow.join(", ")),
+                format!(
+                    "{} is not allowed here; allowed: {}",
+                    parts.method,
+                    allow.join(", ")
+                ),
             )
             .with_header(header::ALLOW, &allow.join(", "));
             return (problem.into_response(), None);
@@ -79,7 +92,10 @@ async fn route_and_call<'s>(
         }
     };
     let span = tracing::Span::current();
-    span.record("otel.name", format!("{} {}", route.http_method, route.template.raw));
+    span.record(
+        "otel.name",
+        format!("{} {}", route.http_method, route.template.raw),
+    );
     span.record("http.route", route.template.raw.as_str());
     let response = match call(state, route, bound, &parts, body).await {
         Ok(response) => response,
@@ -96,13 +112,15 @@ async fn call(
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
     let principal = authenticate(state, &parts.headers).await?;
-    let body = axum::body::to_bytes(body, state.max_body_bytes).await.map_err(|_| {
-        Problem::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "PAYLOAD_TOO_LARGE",
-            format!("the body is larger than {} bytes", state.max_body_bytes),
-        )
-    })?;
+    let body = axum::body::to_bytes(body, state.max_body_bytes)
+        .await
+        .map_err(|_| {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                format!("the body is larger than {} bytes", state.max_body_bytes),
+            )
+        })?;
     let json = request_json(route, &bound, parts, &body)?;
     let input = parse_message(route.input(), json)?;
 
@@ -113,7 +131,10 @@ async fn call(
         MetadataValue::try_from(token.as_str()).map_err(|_| internal("principal token"))?,
     );
     for (header, key) in [
-        ("idempotency-key", gearshift_platform::idempotency::METADATA_KEY),
+        (
+            "idempotency-key",
+            gearshift_platform::idempotency::METADATA_KEY,
+        ),
         ("if-match", "if-match"),
     ] {
         if let Some(value) = parts.headers.get(header) {
@@ -121,7 +142,9 @@ async fn call(
                 .to_str()
                 .ok()
                 .and_then(|v| MetadataValue::try_from(v).ok())
-                .ok_or_else(|| Problem::invalid_field(header_name(header), "must be printable ASCII"))?;
+                .ok_or_else(|| {
+                    Problem::invalid_field(header_name(header), "must be printable ASCII")
+                })?;
             metadata.insert(key, value);
         }
     }
@@ -136,11 +159,17 @@ async fn call(
     let mut buf = Vec::with_capacity(256);
     let mut ser = serde_json::Serializer::new(&mut buf);
     output
-        .serialize_with_options(&mut ser, &SerializeOptions::new().skip_default_fields(false))
+        .serialize_with_options(
+            &mut ser,
+            &SerializeOptions::new().skip_default_fields(false),
+        )
         .map_err(|_| internal("response encoding"))?;
     let mut response = (StatusCode::OK, buf).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Some(etag) = output
         .get_field_by_name("etag")
         .and_then(|v| v.as_str().map(str::to_string))
@@ -161,10 +190,17 @@ fn header_name(h: &str) -> &'static str {
 
 fn internal(what: &str) -> Problem {
     tracing::error!(what, "gateway internal error");
-    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        "internal error",
+    )
 }
 
-async fn authenticate(state: &GatewayState, headers: &HeaderMap) -> Result<gearshift_platform::Principal, Problem> {
+async fn authenticate(
+    state: &GatewayState,
+    headers: &HeaderMap,
+) -> Result<gearshift_platform::Principal, Problem> {
     let unauthorized = |detail: &str| {
         Problem::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", detail)
             .with_header(header::WWW_AUTHENTICATE, "Bearer realm=\"gearshift\"")
@@ -175,7 +211,10 @@ async fn authenticate(state: &GatewayState, headers: &HeaderMap) -> Result<gears
     let token = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <key>`"))?;
@@ -221,7 +260,10 @@ fn request_json(
     let mut root = Map::new();
     match (&route.body, body_value) {
         (BodyRule::None, Some(_)) => {
-            return Err(Problem::invalid_field("body", format!("{} takes no body", route.http_method)));
+            return Err(Problem::invalid_field(
+                "body",
+                format!("{} takes no body", route.http_method),
+            ));
         }
         (_, None) => {}
         (BodyRule::Whole, Some(Value::Object(map))) => root = map,
@@ -250,7 +292,10 @@ fn request_json(
                         set_path(&mut root, &json_path, value);
                     }
                 }
-                Err(description) => violations.push(Violation { field: key, description }),
+                Err(description) => violations.push(Violation {
+                    field: key,
+                    description,
+                }),
             }
         }
         if !violations.is_empty() {
@@ -273,7 +318,8 @@ fn fill_update_mask(
     let Some(mask) = input.get_field_by_name("update_mask") else {
         return;
     };
-    let is_mask = matches!(mask.kind(), Kind::Message(m) if m.full_name() == "google.protobuf.FieldMask");
+    let is_mask =
+        matches!(mask.kind(), Kind::Message(m) if m.full_name() == "google.protobuf.FieldMask");
     let given = parts.uri.query().is_some_and(|q| {
         q.split('&')
             .any(|kv| kv.starts_with("updateMask=") || kv.starts_with("update_mask="))
@@ -292,7 +338,11 @@ fn fill_update_mask(
     };
     let paths: Vec<String> = body
         .keys()
-        .filter_map(|k| resource.get_field_by_json_name(k).or_else(|| resource.get_field_by_name(k)))
+        .filter_map(|k| {
+            resource
+                .get_field_by_json_name(k)
+                .or_else(|| resource.get_field_by_name(k))
+        })
         .filter(|f| f.name() != "etag" && !bound.contains(&f.name()))
         .map(|f| f.json_name().to_string())
         .collect();
@@ -397,22 +447,33 @@ fn push_path(root: &mut Map<String, Value>, path: &[String], value: Value) {
 fn parse_message(desc: MessageDescriptor, json: Value) -> Result<DynamicMessage, Problem> {
     let mut track = serde_path_to_error::Track::new();
     let de = serde_path_to_error::Deserializer::new(json, &mut track);
-    DynamicMessage::deserialize_with_options(desc, de, &DeserializeOptions::new().deny_unknown_fields(true)).map_err(
-        |e| {
-            let path = track.path().to_string();
-            let mut field = if path == "." || path.is_empty() { String::new() } else { path };
-            let message = e.to_string();
-            // An unknown field is reported at its parent; name the field itself.
-            if let Some(name) = unknown_field_name(&message) {
-                field = if field.is_empty() { name.to_string() } else { format!("{field}.{name}") };
-                return Problem::invalid_field(&field, "is not a field of this request");
-            }
-            if field.is_empty() {
-                field = "body".into();
-            }
-            Problem::invalid_field(&field, message)
-        },
+    DynamicMessage::deserialize_with_options(
+        desc,
+        de,
+        &DeserializeOptions::new().deny_unknown_fields(true),
     )
+    .map_err(|e| {
+        let path = track.path().to_string();
+        let mut field = if path == "." || path.is_empty() {
+            String::new()
+        } else {
+            path
+        };
+        let message = e.to_string();
+        // An unknown field is reported at its parent; name the field itself.
+        if let Some(name) = unknown_field_name(&message) {
+            field = if field.is_empty() {
+                name.to_string()
+            } else {
+                format!("{field}.{name}")
+            };
+            return Problem::invalid_field(&field, "is not a field of this request");
+        }
+        if field.is_empty() {
+            field = "body".into();
+        }
+        Problem::invalid_field(&field, message)
+    })
 }
 
 /// The name in prost-reflect's "unrecognized field name 'x'" error.
@@ -429,7 +490,8 @@ async fn invoke(
     metadata: MetadataMap,
     timeout: Duration,
 ) -> Result<DynamicMessage, Problem> {
-    let path = http::uri::PathAndQuery::from_str(&route.grpc_path).map_err(|_| internal("grpc path"))?;
+    let path =
+        http::uri::PathAndQuery::from_str(&route.grpc_path).map_err(|_| internal("grpc path"))?;
     let mut request = tonic::Request::from_parts(metadata, tonic::Extensions::default(), input);
     // The deadline travels as `grpc-timeout`; the service stops work past it.
     request.set_timeout(timeout);
@@ -438,7 +500,10 @@ async fn invoke(
         Err(_) => Err(Problem::new(
             StatusCode::GATEWAY_TIMEOUT,
             "DEADLINE_EXCEEDED",
-            format!("the service did not answer within {} ms", timeout.as_millis()),
+            format!(
+                "the service did not answer within {} ms",
+                timeout.as_millis()
+            ),
         )),
         Ok(Err(status)) => {
             if status.code() == tonic::Code::Unavailable {

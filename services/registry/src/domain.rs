@@ -22,7 +22,8 @@ impl BusinessNumber {
         }
         let digits: String = if raw.contains('-') {
             let parts: Vec<&str> = raw.split('-').collect();
-            if parts.len() != 3 || parts[0].len() != 3 || parts[1].len() != 2 || parts[2].len() != 5 {
+            if parts.len() != 3 || parts[0].len() != 3 || parts[1].len() != 2 || parts[2].len() != 5
+            {
                 return Err("must be 10 digits, written 1234567890 or 123-45-67890".into());
             }
             parts.concat()
@@ -38,7 +39,9 @@ impl BusinessNumber {
         sum += (d[8] * 5) / 10;
         let check = (10 - sum % 10) % 10;
         if check != d[9] {
-            return Err("has a wrong check digit: this is not a valid business registration number".into());
+            return Err(
+                "has a wrong check digit: this is not a valid business registration number".into(),
+            );
         }
         Ok(Self(digits))
     }
@@ -301,13 +304,19 @@ mod tests {
         let other = gearshift_platform::ids::new_id("sup");
         let p = principal(Role::Supplier(me.clone()));
         assert!(access::read(&p, &me).is_ok());
-        assert!(matches!(access::read(&p, &other), Err(Error::NotFound { .. })));
+        assert!(matches!(
+            access::read(&p, &other),
+            Err(Error::NotFound { .. })
+        ));
         let rename = Patch {
             legal_name: Some("x".into()),
             ..Patch::default()
         };
         assert!(access::update(&p, &me, &rename).is_ok());
-        assert!(matches!(access::update(&p, &other, &rename), Err(Error::NotFound { .. })));
+        assert!(matches!(
+            access::update(&p, &other, &rename),
+            Err(Error::NotFound { .. })
+        ));
         let renumber = Patch {
             business_number: Some(BusinessNumber::parse("124-81-00998").unwrap()),
             ..Patch::default()

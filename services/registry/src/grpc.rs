@@ -1,14 +1,16 @@
 //! The registry's gRPC API: maps requests to the domain and the store, and
 //! errors to `Status`. Every method works as the principal on the call.
 
-use gearshift_platform::error::Violations;
+use gearshift_platform::error::{Violations, respond};
 use gearshift_platform::idempotency::Idempotency;
 use gearshift_platform::{Error, Principal, db, etag, ids, outbox, pagination, time};
 use gearshift_proto::registry::v1 as pb;
 use pb::supplier_registry_server::SupplierRegistry;
 use tonic::{Request, Response, Status};
 
-use crate::domain::{self, BusinessNumber, OUTPUT_ONLY, Patch, Status as SupplierStatus, Supplier, UPDATABLE, access};
+use crate::domain::{
+    self, BusinessNumber, OUTPUT_ONLY, Patch, Status as SupplierStatus, Supplier, UPDATABLE, access,
+};
 use crate::store;
 
 /// The `SupplierRegistry` service.
@@ -21,10 +23,6 @@ impl RegistryService {
     pub fn new(db: db::Db) -> Self {
         Self { db }
     }
-}
-
-fn respond<T>(result: Result<T, Error>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(Status::from)
 }
 
 pub fn to_proto(s: &Supplier) -> pb::Supplier {
@@ -71,7 +69,10 @@ fn supplier_id(field: &str, id: &str) -> Result<(), Error> {
     if ids::is_valid("sup", id) {
         Ok(())
     } else {
-        Err(Error::invalid(field, "is not a supplier id (sup_ followed by 26 characters)"))
+        Err(Error::invalid(
+            field,
+            "is not a supplier id (sup_ followed by 26 characters)",
+        ))
     }
 }
 
@@ -167,7 +168,8 @@ fn patch_from_mask(input: &pb::Supplier, paths: &[String]) -> Result<Patch, Erro
             .map(|(_, camel)| *camel);
         match field {
             Some("legalName") => {
-                patch.legal_name = v.check("supplier.legalName", domain::legal_name(&input.legal_name));
+                patch.legal_name =
+                    v.check("supplier.legalName", domain::legal_name(&input.legal_name));
             }
             Some("businessNumber") => {
                 patch.business_number = v.check(
@@ -176,13 +178,20 @@ fn patch_from_mask(input: &pb::Supplier, paths: &[String]) -> Result<Patch, Erro
                 );
             }
             _ if OUTPUT_ONLY.iter().any(|(s, c)| path == s || path == c) => {
-                v.add("updateMask", format!("{path} is output only and cannot be changed"));
+                v.add(
+                    "updateMask",
+                    format!("{path} is output only and cannot be changed"),
+                );
             }
             _ => v.add(
                 "updateMask",
                 format!(
                     "unknown field {path:?}; updatable fields are {}",
-                    UPDATABLE.iter().map(|(_, c)| *c).collect::<Vec<_>>().join(", ")
+                    UPDATABLE
+                        .iter()
+                        .map(|(_, c)| *c)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
         }
@@ -197,39 +206,42 @@ impl SupplierRegistry for RegistryService {
         &self,
         request: Request<pb::CreateSupplierRequest>,
     ) -> Result<Response<pb::Supplier>, Status> {
-        respond(async {
-            let principal = Principal::from_request(&request)?;
-            access::create(&principal)?;
-            let idempotency = Idempotency::from_request(&request, "CreateSupplier", &principal)?;
-            let input = request
-                .get_ref()
-                .supplier
-                .as_ref()
-                .ok_or_else(|| Error::invalid("supplier", "is required"))?;
-            let mut v = Violations::new();
-            let number = v.check(
-                "supplier.businessNumber",
-                BusinessNumber::parse(&input.business_number),
-            );
-            let name = v.check("supplier.legalName", domain::legal_name(&input.legal_name));
-            v.into_result()?;
-            let (Some(business_number), Some(legal_name)) = (number, name) else {
-                return Err(Error::invalid("supplier", "is invalid"));
-            };
-            let now = time::now_micros();
-            let new = Supplier {
-                id: ids::new_id("sup"),
-                business_number,
-                legal_name,
-                status: SupplierStatus::PendingVerification,
-                create_time: now,
-                update_time: now,
-                revision: 1,
-            };
-            tracing::Span::current().record("supplier.id", new.id.as_str());
-            db::with_retry(|| self.create_once(&principal, idempotency.as_ref(), &new)).await
-        }
-        .await)
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                access::create(&principal)?;
+                let idempotency =
+                    Idempotency::from_request(&request, "CreateSupplier", &principal)?;
+                let input = request
+                    .get_ref()
+                    .supplier
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("supplier", "is required"))?;
+                let mut v = Violations::new();
+                let number = v.check(
+                    "supplier.businessNumber",
+                    BusinessNumber::parse(&input.business_number),
+                );
+                let name = v.check("supplier.legalName", domain::legal_name(&input.legal_name));
+                v.into_result()?;
+                let (Some(business_number), Some(legal_name)) = (number, name) else {
+                    return Err(Error::invalid("supplier", "is invalid"));
+                };
+                let now = time::now_micros();
+                let new = Supplier {
+                    id: ids::new_id("sup"),
+                    business_number,
+                    legal_name,
+                    status: SupplierStatus::PendingVerification,
+                    create_time: now,
+                    update_time: now,
+                    revision: 1,
+                };
+                tracing::Span::current().record("supplier.id", new.id.as_str());
+                db::with_retry(|| self.create_once(&principal, idempotency.as_ref(), &new)).await
+            }
+            .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().id))]
@@ -237,18 +249,20 @@ impl SupplierRegistry for RegistryService {
         &self,
         request: Request<pb::GetSupplierRequest>,
     ) -> Result<Response<pb::Supplier>, Status> {
-        respond(async {
-            let principal = Principal::from_request(&request)?;
-            let id = &request.get_ref().id;
-            supplier_id("id", id)?;
-            access::read(&principal, id)?;
-            let mut conn = self.db.pool().acquire().await?;
-            let supplier = store::get(&mut conn, id)
-                .await?
-                .ok_or_else(|| access::not_found(id))?;
-            Ok(to_proto(&supplier))
-        }
-        .await)
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                let id = &request.get_ref().id;
+                supplier_id("id", id)?;
+                access::read(&principal, id)?;
+                let mut conn = self.db.pool().acquire().await?;
+                let supplier = store::get(&mut conn, id)
+                    .await?
+                    .ok_or_else(|| access::not_found(id))?;
+                Ok(to_proto(&supplier))
+            }
+            .await,
+        )
     }
 
     #[tracing::instrument(skip_all)]
@@ -256,23 +270,31 @@ impl SupplierRegistry for RegistryService {
         &self,
         request: Request<pb::ListSuppliersRequest>,
     ) -> Result<Response<pb::ListSuppliersResponse>, Status> {
-        respond(async {
-            let principal = Principal::from_request(&request)?;
-            let req = request.get_ref();
-            let size = pagination::page_size(req.page_size)?;
-            let scope = access::list_scope(&principal);
-            let fingerprint = pagination::fingerprint(&["suppliers", scope.unwrap_or("")]);
-            let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
-            // One extra row tells whether another page exists.
-            let mut rows =
-                store::list(self.db.pool(), after.as_deref().unwrap_or(""), scope, size + 1).await?;
-            let next_page_token = pagination::finish(&mut rows, size, &fingerprint, |s| s.id.clone());
-            Ok(pb::ListSuppliersResponse {
-                suppliers: rows.iter().map(to_proto).collect(),
-                next_page_token,
-            })
-        }
-        .await)
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                let req = request.get_ref();
+                let size = pagination::page_size(req.page_size)?;
+                let scope = access::list_scope(&principal);
+                let fingerprint = pagination::fingerprint(&["suppliers", scope.unwrap_or("")]);
+                let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
+                // One extra row tells whether another page exists.
+                let mut rows = store::list(
+                    self.db.pool(),
+                    after.as_deref().unwrap_or(""),
+                    scope,
+                    size + 1,
+                )
+                .await?;
+                let next_page_token =
+                    pagination::finish(&mut rows, size, &fingerprint, |s| s.id.clone());
+                Ok(pb::ListSuppliersResponse {
+                    suppliers: rows.iter().map(to_proto).collect(),
+                    next_page_token,
+                })
+            }
+            .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id))]
@@ -280,22 +302,31 @@ impl SupplierRegistry for RegistryService {
         &self,
         request: Request<pb::UpdateSupplierRequest>,
     ) -> Result<Response<pb::Supplier>, Status> {
-        respond(async {
-            let principal = Principal::from_request(&request)?;
-            let req = request.get_ref();
-            let input = req
-                .supplier
-                .as_ref()
-                .ok_or_else(|| Error::invalid("supplier", "is required"))?;
-            supplier_id("supplier.id", &input.id)?;
-            tracing::Span::current().record("supplier.id", input.id.as_str());
-            let paths = req.update_mask.as_ref().map(|m| m.paths.clone()).unwrap_or_default();
-            let patch = patch_from_mask(input, &paths)?;
-            access::update(&principal, &input.id, &patch)?;
-            let expected = etag::expected(&request, &input.etag);
-            db::with_retry(|| self.update_once(&principal, &input.id, &patch, expected.as_deref())).await
-        }
-        .await)
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                let req = request.get_ref();
+                let input = req
+                    .supplier
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("supplier", "is required"))?;
+                supplier_id("supplier.id", &input.id)?;
+                tracing::Span::current().record("supplier.id", input.id.as_str());
+                let paths = req
+                    .update_mask
+                    .as_ref()
+                    .map(|m| m.paths.clone())
+                    .unwrap_or_default();
+                let patch = patch_from_mask(input, &paths)?;
+                access::update(&principal, &input.id, &patch)?;
+                let expected = etag::expected(&request, &input.etag);
+                db::with_retry(|| {
+                    self.update_once(&principal, &input.id, &patch, expected.as_deref())
+                })
+                .await
+            }
+            .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]
@@ -303,27 +334,36 @@ impl SupplierRegistry for RegistryService {
         &self,
         request: Request<pb::ListSupplierEventsRequest>,
     ) -> Result<Response<pb::ListSupplierEventsResponse>, Status> {
-        respond(async {
-            let principal = Principal::from_request(&request)?;
-            let req = request.get_ref();
-            supplier_id("supplierId", &req.supplier_id)?;
-            access::read_events(&principal)?;
-            let mut conn = self.db.pool().acquire().await?;
-            if store::get(&mut conn, &req.supplier_id).await?.is_none() {
-                return Err(access::not_found(&req.supplier_id));
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                let req = request.get_ref();
+                supplier_id("supplierId", &req.supplier_id)?;
+                access::read_events(&principal)?;
+                let mut conn = self.db.pool().acquire().await?;
+                if store::get(&mut conn, &req.supplier_id).await?.is_none() {
+                    return Err(access::not_found(&req.supplier_id));
+                }
+                drop(conn);
+                let size = pagination::page_size(req.page_size)?;
+                let fingerprint = pagination::fingerprint(&["supplier-events", &req.supplier_id]);
+                let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
+                let mut events = outbox::list_for(
+                    &self.db,
+                    "supplier",
+                    &req.supplier_id,
+                    after.as_deref(),
+                    size + 1,
+                )
+                .await?;
+                let next_page_token =
+                    pagination::finish(&mut events, size, &fingerprint, |e| e.id.clone());
+                Ok(pb::ListSupplierEventsResponse {
+                    events: events.into_iter().map(event_to_proto).collect(),
+                    next_page_token,
+                })
             }
-            drop(conn);
-            let size = pagination::page_size(req.page_size)?;
-            let fingerprint = pagination::fingerprint(&["supplier-events", &req.supplier_id]);
-            let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
-            let mut events =
-                outbox::list_for(&self.db, "supplier", &req.supplier_id, after.as_deref(), size + 1).await?;
-            let next_page_token = pagination::finish(&mut events, size, &fingerprint, |e| e.id.clone());
-            Ok(pb::ListSupplierEventsResponse {
-                events: events.into_iter().map(event_to_proto).collect(),
-                next_page_token,
-            })
-        }
-        .await)
+            .await,
+        )
     }
 }

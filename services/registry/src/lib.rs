@@ -29,13 +29,31 @@ pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 #[derive(clap::Args, Debug, Clone)]
 pub struct RegistryConfig {
     /// Address the registry's gRPC API (and its /healthz, /readyz, /metrics) listens on.
-    #[arg(id = "registry_listen", value_name = "ADDR", long = "registry-listen", env = "GEARSHIFT_REGISTRY_LISTEN", default_value = "127.0.0.1:50051")]
+    #[arg(
+        id = "registry_listen",
+        value_name = "ADDR",
+        long = "registry-listen",
+        env = "GEARSHIFT_REGISTRY_LISTEN",
+        default_value = "127.0.0.1:50051"
+    )]
     pub listen: SocketAddr,
     /// Database of the registry: `postgres://…`, or `sqlite://path`. Default: `sqlite://<data dir>/registry.db`.
-    #[arg(id = "registry_database_url", value_name = "URL", long = "registry-database-url", env = "GEARSHIFT_REGISTRY_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        id = "registry_database_url",
+        value_name = "URL",
+        long = "registry-database-url",
+        env = "GEARSHIFT_REGISTRY_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
     /// Most database connections the registry keeps open.
-    #[arg(id = "registry_max_connections", value_name = "N", long = "registry-max-connections", env = "GEARSHIFT_REGISTRY_MAX_CONNECTIONS", default_value_t = 8)]
+    #[arg(
+        id = "registry_max_connections",
+        value_name = "N",
+        long = "registry-max-connections",
+        env = "GEARSHIFT_REGISTRY_MAX_CONNECTIONS",
+        default_value_t = 8
+    )]
     pub max_connections: u32,
 }
 
@@ -60,13 +78,22 @@ pub struct Registry {
 
 impl Registry {
     /// Connects to (and migrates) the database and binds the listener.
-    pub async fn build(config: &RegistryConfig, data_dir: &Path, key: PrincipalKey) -> anyhow::Result<Self> {
+    pub async fn build(
+        config: &RegistryConfig,
+        data_dir: &Path,
+        key: PrincipalKey,
+    ) -> anyhow::Result<Self> {
         let url = config.database_url(data_dir);
         let db = Db::connect(&url, config.max_connections).await?;
         db.migrate(&MIGRATIONS).await?;
         let (listener, addr) = server::bind(config.listen).await?;
         tracing::info!(%addr, database = %gearshift_platform::db::redact(&url), "registry built");
-        Ok(Self { db, listener, addr, key })
+        Ok(Self {
+            db,
+            listener,
+            addr,
+            key,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -87,7 +114,8 @@ impl Registry {
             shutdown.clone(),
         ));
         let routes = tonic::service::Routes::new(api);
-        let result = server::serve_grpc(self.listener, routes, GRPC_SERVICES, readiness, shutdown).await;
+        let result =
+            server::serve_grpc(self.listener, routes, GRPC_SERVICES, readiness, shutdown).await;
         maintenance.abort();
         self.db.close().await;
         result

@@ -90,7 +90,11 @@ pub async fn list(
 /// Writes `s` if the stored revision is still `expected_revision`; returns
 /// whether it did. `s.revision` must already be the new revision.
 #[tracing::instrument(skip_all, fields(supplier.id = %s.id))]
-pub async fn update(conn: &mut AnyConnection, s: &Supplier, expected_revision: i64) -> Result<bool, Error> {
+pub async fn update(
+    conn: &mut AnyConnection,
+    s: &Supplier,
+    expected_revision: i64,
+) -> Result<bool, Error> {
     let result = sqlx::query(
         "UPDATE suppliers SET business_number = $1, legal_name = $2, status = $3, update_time = $4, revision = $5 \
          WHERE id = $6 AND revision = $7",

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use gearshift_platform::error::Violations;
+use gearshift_platform::error::{Violations, respond};
 use gearshift_platform::idempotency::Idempotency;
 use gearshift_platform::{Error, Principal, Role, db, ids, outbox, pagination, time};
 use gearshift_proto::iam::v1 as pb;
@@ -23,10 +23,6 @@ impl ApiKeysService {
     pub fn new(db: db::Db, auth: Arc<Authenticator>) -> Self {
         Self { db, auth }
     }
-}
-
-fn respond<T>(result: Result<T, Error>) -> Result<Response<T>, Status> {
-    result.map(Response::new).map_err(Status::from)
 }
 
 fn to_proto(k: &ApiKey) -> pb::ApiKey {
@@ -59,7 +55,10 @@ fn key_id(id: &str) -> Result<(), Error> {
     if ids::is_valid("key", id) {
         Ok(())
     } else {
-        Err(Error::invalid("id", "is not an API key id (key_ followed by 26 characters)"))
+        Err(Error::invalid(
+            "id",
+            "is not an API key id (key_ followed by 26 characters)",
+        ))
     }
 }
 
@@ -123,7 +122,9 @@ impl ApiKeysService {
         {
             return Ok(first);
         }
-        let before = store::get(&mut tx, id).await?.ok_or_else(|| not_found(id))?;
+        let before = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
         let now = time::now_micros();
         let mut after = before.clone();
         if store::revoke(&mut tx, id, now).await? {
@@ -155,57 +156,73 @@ impl ApiKeysService {
 #[tonic::async_trait]
 impl ApiKeys for ApiKeysService {
     #[tracing::instrument(skip_all, fields(api_key.id))]
-    async fn create_api_key(&self, request: Request<pb::CreateApiKeyRequest>) -> Result<Response<pb::ApiKey>, Status> {
-        respond(async {
-            let principal = Principal::from_request(&request)?;
-            principal.require_operator()?;
-            let idempotency = Idempotency::from_request(&request, "CreateApiKey", &principal)?;
-            let input = request
-                .get_ref()
-                .api_key
-                .as_ref()
-                .ok_or_else(|| Error::invalid("apiKey", "is required"))?;
-            let mut v = Violations::new();
-            let name = input.display_name.trim();
-            if name.is_empty() {
-                v.add("apiKey.displayName", "is required");
-            } else if name.chars().count() > 100 || name.chars().any(char::is_control) {
-                v.add("apiKey.displayName", "must be at most 100 characters, without control characters");
+    async fn create_api_key(
+        &self,
+        request: Request<pb::CreateApiKeyRequest>,
+    ) -> Result<Response<pb::ApiKey>, Status> {
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                principal.require_operator()?;
+                let idempotency = Idempotency::from_request(&request, "CreateApiKey", &principal)?;
+                let input = request
+                    .get_ref()
+                    .api_key
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("apiKey", "is required"))?;
+                let mut v = Violations::new();
+                let name = input.display_name.trim();
+                if name.is_empty() {
+                    v.add("apiKey.displayName", "is required");
+                } else if name.chars().count() > 100 || name.chars().any(char::is_control) {
+                    v.add(
+                        "apiKey.displayName",
+                        "must be at most 100 characters, without control characters",
+                    );
+                }
+                let role = v.check("apiKey.role", Role::parse(input.role.trim()));
+                v.into_result()?;
+                let Some(role) = role else {
+                    return Err(Error::invalid("apiKey.role", "is invalid"));
+                };
+                let secret = new_secret();
+                let key = ApiKey {
+                    id: ids::new_id("key"),
+                    display_name: name.to_string(),
+                    role: role.to_string(),
+                    secret_hash: hash_secret(&secret),
+                    secret_prefix: secret.chars().take(8).collect(),
+                    state: store::ENABLED.into(),
+                    create_time: time::now_micros(),
+                    revoke_time: None,
+                    creator: principal.subject.clone(),
+                };
+                tracing::Span::current().record("api_key.id", key.id.as_str());
+                db::with_retry(|| self.create_once(&principal, idempotency.as_ref(), &key, &secret))
+                    .await
             }
-            let role = v.check("apiKey.role", Role::parse(input.role.trim()));
-            v.into_result()?;
-            let Some(role) = role else {
-                return Err(Error::invalid("apiKey.role", "is invalid"));
-            };
-            let secret = new_secret();
-            let key = ApiKey {
-                id: ids::new_id("key"),
-                display_name: name.to_string(),
-                role: role.to_string(),
-                secret_hash: hash_secret(&secret),
-                secret_prefix: secret.chars().take(8).collect(),
-                state: store::ENABLED.into(),
-                create_time: time::now_micros(),
-                revoke_time: None,
-                creator: principal.subject.clone(),
-            };
-            tracing::Span::current().record("api_key.id", key.id.as_str());
-            db::with_retry(|| self.create_once(&principal, idempotency.as_ref(), &key, &secret)).await
-        }
-        .await)
+            .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(api_key.id = %request.get_ref().id))]
-    async fn get_api_key(&self, request: Request<pb::GetApiKeyRequest>) -> Result<Response<pb::ApiKey>, Status> {
-        respond(async {
-            Principal::from_request(&request)?.require_operator()?;
-            let id = &request.get_ref().id;
-            key_id(id)?;
-            let mut conn = self.db.pool().acquire().await?;
-            let key = store::get(&mut conn, id).await?.ok_or_else(|| not_found(id))?;
-            Ok(to_proto(&key))
-        }
-        .await)
+    async fn get_api_key(
+        &self,
+        request: Request<pb::GetApiKeyRequest>,
+    ) -> Result<Response<pb::ApiKey>, Status> {
+        respond(
+            async {
+                Principal::from_request(&request)?.require_operator()?;
+                let id = &request.get_ref().id;
+                key_id(id)?;
+                let mut conn = self.db.pool().acquire().await?;
+                let key = store::get(&mut conn, id)
+                    .await?
+                    .ok_or_else(|| not_found(id))?;
+                Ok(to_proto(&key))
+            }
+            .await,
+        )
     }
 
     #[tracing::instrument(skip_all)]
@@ -213,34 +230,44 @@ impl ApiKeys for ApiKeysService {
         &self,
         request: Request<pb::ListApiKeysRequest>,
     ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
-        respond(async {
-            Principal::from_request(&request)?.require_operator()?;
-            let req = request.get_ref();
-            let size = pagination::page_size(req.page_size)?;
-            let fingerprint = pagination::fingerprint(&["api-keys"]);
-            let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
-            let mut keys = store::list(self.db.pool(), after.as_deref().unwrap_or(""), size + 1).await?;
-            let next_page_token = pagination::finish(&mut keys, size, &fingerprint, |k| k.id.clone());
-            Ok(pb::ListApiKeysResponse {
-                api_keys: keys.iter().map(to_proto).collect(),
-                next_page_token,
-            })
-        }
-        .await)
+        respond(
+            async {
+                Principal::from_request(&request)?.require_operator()?;
+                let req = request.get_ref();
+                let size = pagination::page_size(req.page_size)?;
+                let fingerprint = pagination::fingerprint(&["api-keys"]);
+                let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
+                let mut keys =
+                    store::list(self.db.pool(), after.as_deref().unwrap_or(""), size + 1).await?;
+                let next_page_token =
+                    pagination::finish(&mut keys, size, &fingerprint, |k| k.id.clone());
+                Ok(pb::ListApiKeysResponse {
+                    api_keys: keys.iter().map(to_proto).collect(),
+                    next_page_token,
+                })
+            }
+            .await,
+        )
     }
 
     #[tracing::instrument(skip_all, fields(api_key.id = %request.get_ref().id))]
-    async fn revoke_api_key(&self, request: Request<pb::RevokeApiKeyRequest>) -> Result<Response<pb::ApiKey>, Status> {
-        respond(async {
-            let principal = Principal::from_request(&request)?;
-            principal.require_operator()?;
-            let idempotency = Idempotency::from_request(&request, "RevokeApiKey", &principal)?;
-            let id = &request.get_ref().id;
-            key_id(id)?;
-            let key = db::with_retry(|| self.revoke_once(&principal, idempotency.as_ref(), id)).await?;
-            self.auth.forget(id);
-            Ok(key)
-        }
-        .await)
+    async fn revoke_api_key(
+        &self,
+        request: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::ApiKey>, Status> {
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                principal.require_operator()?;
+                let idempotency = Idempotency::from_request(&request, "RevokeApiKey", &principal)?;
+                let id = &request.get_ref().id;
+                key_id(id)?;
+                let key = db::with_retry(|| self.revoke_once(&principal, idempotency.as_ref(), id))
+                    .await?;
+                self.auth.forget(id);
+                Ok(key)
+            }
+            .await,
+        )
     }
 }

@@ -54,7 +54,11 @@ impl Authenticator {
     /// The principal of an enabled key with this secret.
     pub async fn authenticate(&self, secret: &str) -> Result<Principal, Error> {
         let hash = hash_secret(secret);
-        if let Some((p, at)) = self.cache.read().unwrap_or_else(|e| e.into_inner()).get(&hash)
+        if let Some((p, at)) = self
+            .cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&hash)
             && at.elapsed() < CACHE_TTL
         {
             return Ok(p.clone());
@@ -91,12 +95,19 @@ impl Authenticator {
 /// operator key if it is not one yet. Without it, when no key exists at all,
 /// a key is generated, written to `{data_dir}/admin.key` (mode 0600) and
 /// returned so the caller can show it once.
-pub async fn bootstrap(db: &Db, configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Option<String>> {
+pub async fn bootstrap(
+    db: &Db,
+    configured: Option<&str>,
+    data_dir: &Path,
+) -> anyhow::Result<Option<String>> {
     if let Some(secret) = configured.filter(|s| !s.is_empty()) {
         if secret.len() < 20 {
             anyhow::bail!("GEARSHIFT_BOOTSTRAP_ADMIN_KEY must be at least 20 characters");
         }
-        if store::find_by_hash(db, &hash_secret(secret)).await?.is_none() {
+        if store::find_by_hash(db, &hash_secret(secret))
+            .await?
+            .is_none()
+        {
             store::insert(db.pool(), &bootstrap_key(secret)).await?;
             tracing::info!("bootstrap operator key from GEARSHIFT_BOOTSTRAP_ADMIN_KEY registered");
         }

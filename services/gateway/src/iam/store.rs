@@ -21,7 +21,17 @@ pub struct ApiKey {
     pub creator: String,
 }
 
-type Row = (String, String, String, String, String, String, i64, Option<i64>, String);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    String,
+);
 
 const COLUMNS: &str =
     "id, display_name, role, secret_hash, secret_prefix, state, create_time, revoke_time, creator";
@@ -110,12 +120,14 @@ pub async fn count(db: &Db) -> Result<i64, Error> {
 
 /// Marks the key revoked, if it is not already; returns whether it changed.
 pub async fn revoke(conn: &mut AnyConnection, id: &str, at: i64) -> Result<bool, Error> {
-    let done = sqlx::query("UPDATE api_keys SET state = $1, revoke_time = $2 WHERE id = $3 AND state = $4")
-        .bind(REVOKED)
-        .bind(at)
-        .bind(id)
-        .bind(ENABLED)
-        .execute(conn)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE api_keys SET state = $1, revoke_time = $2 WHERE id = $3 AND state = $4",
+    )
+    .bind(REVOKED)
+    .bind(at)
+    .bind(id)
+    .bind(ENABLED)
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
