@@ -13,6 +13,7 @@ use pb::supplier_registry_client::SupplierRegistryClient;
 engine_tests!(
     a_call_without_a_valid_principal_is_unauthenticated,
     a_signed_principal_reaches_the_registry_directly,
+    batch_get_returns_suppliers_in_the_order_asked,
 );
 
 async fn client(app: &TestApp) -> SupplierRegistryClient<tonic::transport::Channel> {
@@ -150,4 +151,69 @@ async fn a_signed_principal_reaches_the_registry_directly(engine: Engine) {
         ),
         "{status:?}"
     );
+}
+
+async fn batch_get_returns_suppliers_in_the_order_asked(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let key = PrincipalKey::load_or_create(None, &app.data_dir).unwrap();
+    let mut registry = client(&app).await;
+    let a = app.create_supplier(KIA, "기아").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = app.create_supplier(LG, "LG전자").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let got = registry
+        .batch_get_suppliers(signed(
+            pb::BatchGetSuppliersRequest {
+                ids: vec![b.clone(), a.clone()],
+            },
+            &key,
+            Role::Institute("KETI".into()),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let ids: Vec<_> = got.suppliers.iter().map(|s| s.id.clone()).collect();
+    assert_eq!(ids, [b.clone(), a.clone()]);
+
+    let missing = registry
+        .batch_get_suppliers(signed(
+            pb::BatchGetSuppliersRequest {
+                ids: vec![a.clone(), "sup_00000000000000000000000000".into()],
+            },
+            &key,
+            Role::Operator,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+
+    let too_many = registry
+        .batch_get_suppliers(signed(
+            pb::BatchGetSuppliersRequest {
+                ids: vec![a.clone(); 501],
+            },
+            &key,
+            Role::Operator,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(too_many.code(), tonic::Code::InvalidArgument);
+
+    // A company's principal gets only its own record.
+    let own = registry
+        .batch_get_suppliers(signed(
+            pb::BatchGetSuppliersRequest {
+                ids: vec![a.clone(), b.clone()],
+            },
+            &key,
+            Role::Supplier(a.clone()),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(own.code(), tonic::Code::NotFound);
 }

@@ -20,6 +20,7 @@ engine_tests!(
     every_change_is_an_event_in_order,
     a_company_key_sees_and_changes_only_its_own_record,
     institutes_and_reviewers_read_but_cannot_write,
+    lookup_finds_a_supplier_by_business_number_in_any_notation,
 );
 
 async fn registering_a_supplier_then_reading_it_back(engine: Engine) {
@@ -585,6 +586,55 @@ async fn a_company_key_sees_and_changes_only_its_own_record(engine: Engine) {
     );
 }
 
+async fn lookup_finds_a_supplier_by_business_number_in_any_notation(engine: Engine) {
+    let app = spawn_app(engine).await;
+    let s = app.create_supplier(KAKAO, "카카오").await;
+    for number in ["120-81-47521", "1208147521"] {
+        let r = app
+            .get(
+                &format!("/v1/suppliers:lookup?businessNumber={number}"),
+                &app.admin_key,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{number}: {}", r.text);
+        assert_eq!(r.body["id"], s["id"]);
+    }
+    let r = app
+        .get(
+            "/v1/suppliers:lookup?businessNumber=1248100998",
+            &app.admin_key,
+        )
+        .await;
+    r.assert_problem(404, "NOT_FOUND");
+    let r = app
+        .get(
+            "/v1/suppliers:lookup?businessNumber=1208147522",
+            &app.admin_key,
+        )
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["businessNumber"]);
+
+    // A company cannot probe for other companies' numbers.
+    let other = app.create_supplier(SAMSUNG, "삼성전자").await;
+    let key = app
+        .key_for(&format!("supplier:{}", other["id"].as_str().unwrap()))
+        .await;
+    app.get(
+        &format!("/v1/suppliers:lookup?businessNumber={KAKAO}"),
+        &key,
+    )
+    .await
+    .assert_problem(404, "NOT_FOUND");
+    let own = app
+        .get(
+            &format!("/v1/suppliers:lookup?businessNumber={SAMSUNG}"),
+            &key,
+        )
+        .await;
+    assert_eq!(own.body["id"], other["id"]);
+}
+
 async fn institutes_and_reviewers_read_but_cannot_write(engine: Engine) {
     let app = spawn_app(engine).await;
     let s = app.create_supplier(NAVER, "네이버").await;
@@ -614,4 +664,164 @@ async fn institutes_and_reviewers_read_but_cannot_write(engine: Engine) {
         app.get(&path, &app.admin_key).await.body["legalName"],
         "네이버"
     );
+}
+
+mod lifecycle {
+    use super::common::*;
+    use gearshift_platform::engine_tests;
+    use reqwest::Method;
+    use serde_json::json;
+
+    engine_tests!(
+        a_supplier_moves_only_along_allowed_transitions,
+        a_withdrawn_record_is_read_only,
+        only_operators_verify_suspend_and_reinstate,
+    );
+
+    async fn verb(
+        app: &TestApp,
+        id: &str,
+        verb: &str,
+        key: &str,
+        body: serde_json::Value,
+    ) -> Reply {
+        app.post(&format!("/v1/suppliers/{id}:{verb}"), key, body)
+            .await
+    }
+
+    async fn a_supplier_moves_only_along_allowed_transitions(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let s = app.create_supplier(SAMSUNG, "삼성전자").await;
+        let id = s["id"].as_str().unwrap();
+        let admin = app.admin_key.clone();
+
+        let wrong = verb(&app, id, "reinstate", &admin, json!({})).await;
+        wrong.assert_problem(409, "INVALID_TRANSITION");
+        assert_eq!(wrong.body["metadata"]["allowed"], "verify,withdraw");
+
+        let verified = verb(&app, id, "verify", &admin, json!({})).await;
+        assert_eq!(verified.status, 200, "{}", verified.text);
+        assert_eq!(verified.body["status"], "ACTIVE");
+
+        verb(&app, id, "suspend", &admin, json!({}))
+            .await
+            .assert_problem(400, "INVALID_ARGUMENT");
+        let stale = TestApp::send(
+            app.request(
+                Method::POST,
+                &format!("/v1/suppliers/{id}:suspend"),
+                Some(&admin),
+            )
+            .header("if-match", format!("\"{}\"", s["etag"].as_str().unwrap()))
+            .json(&json!({"reason": "x"})),
+        )
+        .await;
+        stale.assert_problem(412, "ETAG_MISMATCH");
+        let suspended = verb(
+            &app,
+            id,
+            "suspend",
+            &admin,
+            json!({"reason": "서류 미제출"}),
+        )
+        .await;
+        assert_eq!(suspended.body["status"], "SUSPENDED", "{}", suspended.text);
+        assert_eq!(suspended.body["statusReason"], "서류 미제출");
+
+        verb(&app, id, "verify", &admin, json!({}))
+            .await
+            .assert_problem(409, "INVALID_TRANSITION");
+        let reinstated = verb(&app, id, "reinstate", &admin, json!({})).await;
+        assert_eq!(reinstated.body["status"], "ACTIVE");
+
+        let events = app.get(&format!("/v1/suppliers/{id}/events"), &admin).await;
+        let types: Vec<_> = events.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["type"].clone())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                json!("supplier.created"),
+                json!("supplier.verified"),
+                json!("supplier.suspended"),
+                json!("supplier.reinstated")
+            ]
+        );
+        assert_eq!(
+            events.body["events"][2]["after"]["statusReason"],
+            "서류 미제출"
+        );
+        verb(
+            &app,
+            "sup_00000000000000000000000000",
+            "verify",
+            &admin,
+            json!({}),
+        )
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    }
+
+    async fn a_withdrawn_record_is_read_only(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let s = app.create_supplier(KIA, "기아").await;
+        let id = s["id"].as_str().unwrap();
+        let own = app.key_for(&format!("supplier:{id}")).await;
+
+        let withdrawn = verb(
+            &app,
+            id,
+            "withdraw",
+            &own,
+            json!({"reason": "사업 전환 포기"}),
+        )
+        .await;
+        assert_eq!(withdrawn.body["status"], "WITHDRAWN", "{}", withdrawn.text);
+
+        app.patch(
+            &format!("/v1/suppliers/{id}"),
+            &app.admin_key,
+            json!({"legalName": "x"}),
+        )
+        .await
+        .assert_problem(409, "SUPPLIER_WITHDRAWN");
+        for v in ["verify", "suspend", "reinstate", "withdraw"] {
+            verb(&app, id, v, &app.admin_key, json!({"reason": "r"}))
+                .await
+                .assert_problem(409, "INVALID_TRANSITION");
+        }
+        let read = app.get(&format!("/v1/suppliers/{id}"), &own).await;
+        assert_eq!(read.body["legalName"], "기아");
+    }
+
+    async fn only_operators_verify_suspend_and_reinstate(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let mine = app.create_supplier(LG, "LG전자").await;
+        let other = app.create_supplier(NAVER, "네이버").await;
+        let (my_id, other_id) = (mine["id"].as_str().unwrap(), other["id"].as_str().unwrap());
+        let company = app.key_for(&format!("supplier:{my_id}")).await;
+        let institute = app.key_for("institute:KATECH").await;
+
+        for v in ["verify", "suspend", "reinstate"] {
+            verb(&app, my_id, v, &company, json!({"reason": "r"}))
+                .await
+                .assert_problem(403, "PERMISSION_DENIED");
+            verb(&app, my_id, v, &institute, json!({"reason": "r"}))
+                .await
+                .assert_problem(403, "PERMISSION_DENIED");
+        }
+        verb(&app, other_id, "withdraw", &company, json!({}))
+            .await
+            .assert_problem(404, "NOT_FOUND");
+        verb(&app, my_id, "withdraw", &institute, json!({}))
+            .await
+            .assert_problem(403, "PERMISSION_DENIED");
+        let after = app
+            .get(&format!("/v1/suppliers/{other_id}"), &app.admin_key)
+            .await;
+        assert_eq!(after.body["status"], "PENDING_VERIFICATION");
+    }
 }

@@ -57,8 +57,11 @@ impl Idempotency {
         }))
     }
 
-    /// The first response, when this key was already used for this request.
-    pub async fn replay<R: prost::Message + Default>(
+    /// Claims the key for this transaction, before any other write: returns
+    /// the first response when the key was already used for this request.
+    /// Claiming first means a concurrent duplicate waits on (or collides
+    /// with) the key itself, never on the resource it is creating.
+    pub async fn claim<R: prost::Message + Default>(
         &self,
         conn: &mut AnyConnection,
     ) -> Result<Option<R>, Error> {
@@ -69,40 +72,48 @@ impl Idempotency {
         .bind(&self.key)
         .fetch_optional(&mut *conn)
         .await?;
-        let Some((hash, response)) = row else {
-            return Ok(None);
-        };
-        if hash != self.request_hash {
-            return Err(Error::IdempotencyKeyReused);
+        if let Some((hash, response)) = row {
+            if hash != self.request_hash {
+                return Err(Error::IdempotencyKeyReused);
+            }
+            if response.is_empty() {
+                return Err(Error::IdempotencyKeyInUse);
+            }
+            let bytes = B64.decode(response).map_err(Error::internal)?;
+            return R::decode(bytes.as_slice())
+                .map(Some)
+                .map_err(Error::internal);
         }
-        let bytes = B64.decode(response).map_err(Error::internal)?;
-        R::decode(bytes.as_slice())
-            .map(Some)
-            .map_err(Error::internal)
+        let result = sqlx::query(
+            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, response, create_time) \
+             VALUES ($1, $2, $3, '', $4)",
+        )
+        .bind(&self.scope)
+        .bind(&self.key)
+        .bind(&self.request_hash)
+        .bind(time::now_micros())
+        .execute(&mut *conn)
+        .await;
+        match result {
+            Ok(_) => Ok(None),
+            Err(e) if db::is_unique_violation(&e) => Err(Error::IdempotencyKeyInUse),
+            Err(e) => Err(e.into()),
+        }
     }
 
-    /// Records `response` as this key's answer, in the caller's transaction.
+    /// Records `response` as this key's answer, in the claiming transaction.
     pub async fn record<R: prost::Message>(
         &self,
         conn: &mut AnyConnection,
         response: &R,
     ) -> Result<(), Error> {
-        let result = sqlx::query(
-            "INSERT INTO idempotency_keys (scope, idem_key, request_hash, response, create_time) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&self.scope)
-        .bind(&self.key)
-        .bind(&self.request_hash)
-        .bind(B64.encode(response.encode_to_vec()))
-        .bind(time::now_micros())
-        .execute(&mut *conn)
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if db::is_unique_violation(&e) => Err(Error::IdempotencyKeyInUse),
-            Err(e) => Err(e.into()),
-        }
+        sqlx::query("UPDATE idempotency_keys SET response = $1 WHERE scope = $2 AND idem_key = $3")
+            .bind(B64.encode(response.encode_to_vec()))
+            .bind(&self.scope)
+            .bind(&self.key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 }
 

@@ -110,6 +110,110 @@ impl Status {
     }
 }
 
+/// A lifecycle transition a caller asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Verify,
+    Suspend,
+    Reinstate,
+    Withdraw,
+}
+
+impl Action {
+    pub const ALL: [Action; 4] = [
+        Action::Verify,
+        Action::Suspend,
+        Action::Reinstate,
+        Action::Withdraw,
+    ];
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Verify => "verify",
+            Action::Suspend => "suspend",
+            Action::Reinstate => "reinstate",
+            Action::Withdraw => "withdraw",
+        }
+    }
+
+    /// The event type recorded for this transition.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            Action::Verify => "supplier.verified",
+            Action::Suspend => "supplier.suspended",
+            Action::Reinstate => "supplier.reinstated",
+            Action::Withdraw => "supplier.withdrawn",
+        }
+    }
+
+    /// The status this action leads to from `from`, if it is allowed there.
+    pub fn target(self, from: Status) -> Option<Status> {
+        use Status::*;
+        match (self, from) {
+            (Action::Verify, PendingVerification) => Some(Active),
+            (Action::Suspend, Active) => Some(Suspended),
+            (Action::Reinstate, Suspended) => Some(Active),
+            (Action::Withdraw, PendingVerification | Active | Suspended) => Some(Withdrawn),
+            _ => None,
+        }
+    }
+}
+
+/// The status after `action`, or FAILED_PRECONDITION naming what is allowed.
+pub fn transition(from: Status, action: Action) -> Result<Status, Error> {
+    action.target(from).ok_or_else(|| {
+        let allowed: Vec<String> = Action::ALL
+            .iter()
+            .filter(|a| a.target(from).is_some())
+            .map(|a| a.verb().to_string())
+            .collect();
+        let options = if allowed.is_empty() {
+            "nothing: the record is read-only".to_string()
+        } else {
+            allowed.join(", ")
+        };
+        Error::FailedPrecondition {
+            reason: "INVALID_TRANSITION",
+            message: format!(
+                "cannot {} a supplier that is {}; from {} you may: {options}",
+                action.verb(),
+                from.as_str(),
+                from.as_str()
+            ),
+            subject: "status".into(),
+            allowed,
+        }
+    })
+}
+
+/// A withdrawn record is kept as it was: no further changes.
+pub fn ensure_editable(s: &Supplier) -> Result<(), Error> {
+    if s.status == Status::Withdrawn {
+        Err(Error::FailedPrecondition {
+            reason: "SUPPLIER_WITHDRAWN",
+            message: format!("supplier {} has withdrawn; its record is read-only", s.id),
+            subject: "status".into(),
+            allowed: Vec::new(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+pub const REASON_MAX_CHARS: usize = 1000;
+
+/// A transition's reason: trimmed, bounded; required for a suspension.
+pub fn reason(action: Action, raw: &str) -> Result<String, String> {
+    let reason = raw.trim();
+    if action == Action::Suspend && reason.is_empty() {
+        return Err("is required to suspend a supplier".into());
+    }
+    if reason.chars().count() > REASON_MAX_CHARS {
+        return Err(format!("must be at most {REASON_MAX_CHARS} characters"));
+    }
+    Ok(reason.to_string())
+}
+
 /// A supplier as stored, and as snapshotted into audit events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -118,6 +222,8 @@ pub struct Supplier {
     pub business_number: BusinessNumber,
     pub legal_name: String,
     pub status: Status,
+    #[serde(default)]
+    pub status_reason: String,
     pub create_time: i64,
     pub update_time: i64,
     pub revision: i64,
@@ -133,6 +239,7 @@ pub const UPDATABLE: &[(&str, &str)] = &[
 pub const OUTPUT_ONLY: &[(&str, &str)] = &[
     ("id", "id"),
     ("status", "status"),
+    ("status_reason", "statusReason"),
     ("create_time", "createTime"),
     ("update_time", "updateTime"),
     ("etag", "etag"),
@@ -211,6 +318,23 @@ pub mod access {
             Role::Reviewer | Role::Institute(_) => Err(Error::PermissionDenied(format!(
                 "role {} may read suppliers but not change them",
                 p.role
+            ))),
+        }
+    }
+
+    /// Verifying, suspending and reinstating are the programme staff's;
+    /// a company may withdraw itself.
+    pub fn transition(p: &Principal, supplier_id: &str, action: Action) -> Result<(), Error> {
+        match (&p.role, action) {
+            (Role::Operator, _) => Ok(()),
+            (Role::Supplier(own), Action::Withdraw) if own == supplier_id => Ok(()),
+            (Role::Supplier(own), _) if own == supplier_id => Err(Error::PermissionDenied(
+                format!("only an operator may {} a supplier", action.verb()),
+            )),
+            (Role::Supplier(_), _) => Err(not_found(supplier_id)),
+            (Role::Reviewer | Role::Institute(_), _) => Err(Error::PermissionDenied(format!(
+                "only an operator may {} a supplier",
+                action.verb()
             ))),
         }
     }
@@ -328,6 +452,80 @@ mod tests {
         assert!(access::create(&p).is_err());
         assert!(access::read_events(&p).is_err());
         assert_eq!(access::list_scope(&p), Some(me.as_str()));
+    }
+
+    #[test]
+    fn lifecycle_allows_only_the_documented_transitions() {
+        use Action::*;
+        use Status::*;
+        let table = [
+            (PendingVerification, Verify, Some(Active)),
+            (PendingVerification, Suspend, None),
+            (PendingVerification, Reinstate, None),
+            (PendingVerification, Withdraw, Some(Withdrawn)),
+            (Active, Verify, None),
+            (Active, Suspend, Some(Suspended)),
+            (Active, Reinstate, None),
+            (Active, Withdraw, Some(Withdrawn)),
+            (Suspended, Verify, None),
+            (Suspended, Suspend, None),
+            (Suspended, Reinstate, Some(Active)),
+            (Suspended, Withdraw, Some(Withdrawn)),
+            (Withdrawn, Verify, None),
+            (Withdrawn, Suspend, None),
+            (Withdrawn, Reinstate, None),
+            (Withdrawn, Withdraw, None),
+        ];
+        for (from, action, to) in table {
+            assert_eq!(
+                transition(from, action).ok(),
+                to,
+                "{from:?} --{action:?}-->"
+            );
+        }
+        match transition(Active, Verify) {
+            Err(Error::FailedPrecondition {
+                allowed, message, ..
+            }) => {
+                assert_eq!(allowed, ["suspend", "withdraw"]);
+                assert!(
+                    message.contains("cannot verify a supplier that is ACTIVE"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_suspension_needs_a_reason() {
+        assert!(reason(Action::Suspend, "  ").is_err());
+        assert_eq!(
+            reason(Action::Suspend, " 서류 미제출 ").unwrap(),
+            "서류 미제출"
+        );
+        assert_eq!(reason(Action::Verify, "").unwrap(), "");
+        assert!(reason(Action::Verify, &"x".repeat(1001)).is_err());
+    }
+
+    #[test]
+    fn a_company_may_withdraw_itself_and_nothing_else() {
+        let me = gearshift_platform::ids::new_id("sup");
+        let p = principal(Role::Supplier(me.clone()));
+        assert!(access::transition(&p, &me, Action::Withdraw).is_ok());
+        for action in [Action::Verify, Action::Suspend, Action::Reinstate] {
+            assert!(matches!(
+                access::transition(&p, &me, action),
+                Err(Error::PermissionDenied(_))
+            ));
+        }
+        let other = gearshift_platform::ids::new_id("sup");
+        assert!(matches!(
+            access::transition(&p, &other, Action::Withdraw),
+            Err(Error::NotFound { .. })
+        ));
+        let institute = principal(Role::Institute("KATECH".into()));
+        assert!(access::transition(&institute, &me, Action::Verify).is_err());
     }
 
     #[test]

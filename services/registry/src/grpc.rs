@@ -9,7 +9,8 @@ use pb::supplier_registry_server::SupplierRegistry;
 use tonic::{Request, Response, Status};
 
 use crate::domain::{
-    self, BusinessNumber, OUTPUT_ONLY, Patch, Status as SupplierStatus, Supplier, UPDATABLE, access,
+    self, Action, BusinessNumber, OUTPUT_ONLY, Patch, Status as SupplierStatus, Supplier,
+    UPDATABLE, access,
 };
 use crate::store;
 
@@ -39,6 +40,7 @@ pub fn to_proto(s: &Supplier) -> pb::Supplier {
         create_time: Some(time::to_timestamp(s.create_time)),
         update_time: Some(time::to_timestamp(s.update_time)),
         etag: etag::from_revision(s.revision),
+        status_reason: s.status_reason.clone(),
     }
 }
 
@@ -85,7 +87,7 @@ impl RegistryService {
     ) -> Result<pb::Supplier, Error> {
         let mut tx = self.db.begin().await?;
         if let Some(idem) = idempotency
-            && let Some(first) = idem.replay::<pb::Supplier>(&mut tx).await?
+            && let Some(first) = idem.claim::<pb::Supplier>(&mut tx).await?
         {
             return Ok(first);
         }
@@ -123,6 +125,7 @@ impl RegistryService {
             .await?
             .ok_or_else(|| access::not_found(id))?;
         etag::check(expected_etag, current.revision)?;
+        domain::ensure_editable(&current)?;
         let mut next = current.clone();
         let changed = patch.apply(&mut next);
         if changed.is_empty() {
@@ -151,6 +154,88 @@ impl RegistryService {
         .await?;
         tx.commit().await?;
         Ok(to_proto(&next))
+    }
+}
+
+/// A lifecycle request, whichever verb it came as.
+struct TransitionRequest<'a> {
+    action: Action,
+    id: &'a str,
+    reason: &'a str,
+    etag: &'a str,
+}
+
+impl RegistryService {
+    async fn transition_once(
+        &self,
+        principal: &Principal,
+        idempotency: Option<&Idempotency>,
+        req: &TransitionRequest<'_>,
+        reason: &str,
+        expected_etag: Option<&str>,
+    ) -> Result<pb::Supplier, Error> {
+        let mut tx = self.db.begin().await?;
+        if let Some(idem) = idempotency
+            && let Some(first) = idem.claim::<pb::Supplier>(&mut tx).await?
+        {
+            return Ok(first);
+        }
+        let current = store::get(&mut tx, req.id)
+            .await?
+            .ok_or_else(|| access::not_found(req.id))?;
+        etag::check(expected_etag, current.revision)?;
+        let mut next = current.clone();
+        next.status = domain::transition(current.status, req.action)?;
+        next.status_reason = reason.to_string();
+        next.revision += 1;
+        next.update_time = time::now_micros().max(current.update_time);
+        if !store::update(&mut tx, &next, current.revision).await? {
+            return Err(Error::Transient(sqlx::Error::RowNotFound));
+        }
+        outbox::append(
+            &mut tx,
+            outbox::NewEvent {
+                aggregate_type: "supplier",
+                aggregate_id: req.id,
+                event_type: req.action.event_type(),
+                actor: principal,
+                before: snapshot(&current),
+                after: snapshot(&next),
+                changed_fields: vec!["status".into(), "statusReason".into()],
+            },
+        )
+        .await?;
+        let response = to_proto(&next);
+        if let Some(idem) = idempotency {
+            idem.record(&mut tx, &response).await?;
+        }
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    async fn transition<T: prost::Message>(
+        &self,
+        request: &Request<T>,
+        req: TransitionRequest<'_>,
+    ) -> Result<pb::Supplier, Error> {
+        let principal = Principal::from_request(request)?;
+        supplier_id("id", req.id)?;
+        access::transition(&principal, req.id, req.action)?;
+        let method = format!("{}Supplier", req.action.verb());
+        let idempotency = Idempotency::from_request(request, &method, &principal)?;
+        let reason =
+            domain::reason(req.action, req.reason).map_err(|e| Error::invalid("reason", e))?;
+        let expected = etag::expected(request, req.etag);
+        db::with_retry(|| {
+            self.transition_once(
+                &principal,
+                idempotency.as_ref(),
+                &req,
+                &reason,
+                expected.as_deref(),
+            )
+        })
+        .await
     }
 }
 
@@ -233,6 +318,7 @@ impl SupplierRegistry for RegistryService {
                     business_number,
                     legal_name,
                     status: SupplierStatus::PendingVerification,
+                    status_reason: String::new(),
                     create_time: now,
                     update_time: now,
                     revision: 1,
@@ -260,6 +346,72 @@ impl SupplierRegistry for RegistryService {
                     .await?
                     .ok_or_else(|| access::not_found(id))?;
                 Ok(to_proto(&supplier))
+            }
+            .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn lookup_supplier(
+        &self,
+        request: Request<pb::LookupSupplierRequest>,
+    ) -> Result<Response<pb::Supplier>, Status> {
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                let number = BusinessNumber::parse(&request.get_ref().business_number)
+                    .map_err(|e| Error::invalid("businessNumber", e))?;
+                let mut conn = self.db.pool().acquire().await?;
+                let not_found = || Error::NotFound {
+                    resource: "supplier",
+                    id: number.formatted(),
+                };
+                let supplier = store::get_by_number(&mut conn, number.digits())
+                    .await?
+                    .ok_or_else(not_found)?;
+                // A company learns nothing about other companies' numbers.
+                access::read(&principal, &supplier.id).map_err(|_| not_found())?;
+                Ok(to_proto(&supplier))
+            }
+            .await,
+        )
+    }
+
+    #[tracing::instrument(skip_all, fields(count = request.get_ref().ids.len()))]
+    async fn batch_get_suppliers(
+        &self,
+        request: Request<pb::BatchGetSuppliersRequest>,
+    ) -> Result<Response<pb::BatchGetSuppliersResponse>, Status> {
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                let ids = &request.get_ref().ids;
+                if ids.len() > 500 {
+                    return Err(Error::invalid("ids", "at most 500 ids per call"));
+                }
+                let mut v = Violations::new();
+                for (i, id) in ids.iter().enumerate() {
+                    if !ids::is_valid("sup", id) {
+                        v.add(
+                            format!("ids[{i}]"),
+                            "is not a supplier id (sup_ followed by 26 characters)",
+                        );
+                    }
+                }
+                v.into_result()?;
+                for id in ids {
+                    access::read(&principal, id)?;
+                }
+                let found = store::get_many(self.db.pool(), ids).await?;
+                let mut suppliers = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let s = found
+                        .iter()
+                        .find(|s| &s.id == id)
+                        .ok_or_else(|| access::not_found(id))?;
+                    suppliers.push(to_proto(s));
+                }
+                Ok(pb::BatchGetSuppliersResponse { suppliers })
             }
             .await,
         )
@@ -327,6 +479,66 @@ impl SupplierRegistry for RegistryService {
             }
             .await,
         )
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().id))]
+    async fn verify_supplier(
+        &self,
+        request: Request<pb::VerifySupplierRequest>,
+    ) -> Result<Response<pb::Supplier>, Status> {
+        let r = request.get_ref();
+        let req = TransitionRequest {
+            action: Action::Verify,
+            id: &r.id,
+            reason: &r.reason,
+            etag: &r.etag,
+        };
+        respond(self.transition(&request, req).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().id))]
+    async fn suspend_supplier(
+        &self,
+        request: Request<pb::SuspendSupplierRequest>,
+    ) -> Result<Response<pb::Supplier>, Status> {
+        let r = request.get_ref();
+        let req = TransitionRequest {
+            action: Action::Suspend,
+            id: &r.id,
+            reason: &r.reason,
+            etag: &r.etag,
+        };
+        respond(self.transition(&request, req).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().id))]
+    async fn reinstate_supplier(
+        &self,
+        request: Request<pb::ReinstateSupplierRequest>,
+    ) -> Result<Response<pb::Supplier>, Status> {
+        let r = request.get_ref();
+        let req = TransitionRequest {
+            action: Action::Reinstate,
+            id: &r.id,
+            reason: &r.reason,
+            etag: &r.etag,
+        };
+        respond(self.transition(&request, req).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().id))]
+    async fn withdraw_supplier(
+        &self,
+        request: Request<pb::WithdrawSupplierRequest>,
+    ) -> Result<Response<pb::Supplier>, Status> {
+        let r = request.get_ref();
+        let req = TransitionRequest {
+            action: Action::Withdraw,
+            id: &r.id,
+            reason: &r.reason,
+            etag: &r.etag,
+        };
+        respond(self.transition(&request, req).await)
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]

@@ -6,9 +6,10 @@ use sqlx::{AnyConnection, AnyPool};
 
 use crate::domain::{BusinessNumber, Status, Supplier};
 
-const COLUMNS: &str = "id, business_number, legal_name, status, create_time, update_time, revision";
+const COLUMNS: &str =
+    "id, business_number, legal_name, status, status_reason, create_time, update_time, revision";
 
-type Row = (String, String, String, String, i64, i64, i64);
+type Row = (String, String, String, String, String, i64, i64, i64);
 
 fn from_row(r: Row) -> Result<Supplier, Error> {
     let status = Status::parse(&r.3)
@@ -18,9 +19,10 @@ fn from_row(r: Row) -> Result<Supplier, Error> {
         business_number: BusinessNumber::from_stored(r.1),
         legal_name: r.2,
         status,
-        create_time: r.4,
-        update_time: r.5,
-        revision: r.6,
+        status_reason: r.4,
+        create_time: r.5,
+        update_time: r.6,
+        revision: r.7,
     })
 }
 
@@ -38,13 +40,14 @@ fn duplicate_number(number: &BusinessNumber) -> Error {
 #[tracing::instrument(skip_all, fields(supplier.id = %s.id))]
 pub async fn insert(conn: &mut AnyConnection, s: &Supplier) -> Result<(), Error> {
     let result = sqlx::query(
-        "INSERT INTO suppliers (id, business_number, legal_name, status, create_time, update_time, revision) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO suppliers (id, business_number, legal_name, status, status_reason, create_time, update_time, revision) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&s.id)
     .bind(s.business_number.digits())
     .bind(&s.legal_name)
     .bind(s.status.as_str())
+    .bind(&s.status_reason)
     .bind(s.create_time)
     .bind(s.update_time)
     .bind(s.revision)
@@ -96,12 +99,13 @@ pub async fn update(
     expected_revision: i64,
 ) -> Result<bool, Error> {
     let result = sqlx::query(
-        "UPDATE suppliers SET business_number = $1, legal_name = $2, status = $3, update_time = $4, revision = $5 \
-         WHERE id = $6 AND revision = $7",
+        "UPDATE suppliers SET business_number = $1, legal_name = $2, status = $3, status_reason = $4, \
+         update_time = $5, revision = $6 WHERE id = $7 AND revision = $8",
     )
     .bind(s.business_number.digits())
     .bind(&s.legal_name)
     .bind(s.status.as_str())
+    .bind(&s.status_reason)
     .bind(s.update_time)
     .bind(s.revision)
     .bind(&s.id)
@@ -113,4 +117,37 @@ pub async fn update(
         Err(e) if db::is_unique_violation(&e) => Err(duplicate_number(&s.business_number)),
         Err(e) => Err(e.into()),
     }
+}
+
+#[tracing::instrument(skip(conn))]
+pub async fn get_by_number(
+    conn: &mut AnyConnection,
+    digits: &str,
+) -> Result<Option<Supplier>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM suppliers WHERE business_number = $1");
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(digits)
+        .fetch_optional(conn)
+        .await?;
+    row.map(from_row).transpose()
+}
+
+/// The suppliers with these ids (in no particular order; missing ones absent).
+#[tracing::instrument(skip_all, fields(count = ids.len()))]
+pub async fn get_many(pool: &AnyPool, ids: &[String]) -> Result<Vec<Supplier>, Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Placeholders only: the SQL is built from fixed fragments, values are bound.
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM suppliers WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(pool).await?;
+    rows.into_iter().map(from_row).collect()
 }

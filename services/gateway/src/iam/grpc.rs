@@ -79,7 +79,7 @@ impl ApiKeysService {
     ) -> Result<pb::ApiKey, Error> {
         let mut tx = self.db.begin().await?;
         if let Some(idem) = idempotency
-            && let Some(first) = idem.replay::<pb::ApiKey>(&mut tx).await?
+            && let Some(first) = idem.claim::<pb::ApiKey>(&mut tx).await?
         {
             // The secret was shown once and is not kept; a replay says so
             // by returning the key without it.
@@ -118,7 +118,7 @@ impl ApiKeysService {
     ) -> Result<pb::ApiKey, Error> {
         let mut tx = self.db.begin().await?;
         if let Some(idem) = idempotency
-            && let Some(first) = idem.replay::<pb::ApiKey>(&mut tx).await?
+            && let Some(first) = idem.claim::<pb::ApiKey>(&mut tx).await?
         {
             return Ok(first);
         }
