@@ -825,3 +825,224 @@ mod lifecycle {
         assert_eq!(after.body["status"], "PENDING_VERIFICATION");
     }
 }
+
+mod profile {
+    use super::common::*;
+    use gearshift_platform::engine_tests;
+    use serde_json::json;
+
+    engine_tests!(
+        a_full_profile_round_trips,
+        contact_data_is_shown_only_to_operators_and_the_company,
+        invalid_profiles_are_refused_with_the_fields_named,
+        a_company_edits_its_profile_but_not_its_council_seat,
+    );
+
+    fn full_profile() -> serde_json::Value {
+        json!({
+            "businessNumber": SAMSUNG,
+            "legalName": "광주정밀(주)",
+            "corporateNumber": "1301110006246",
+            "englishName": "Gwangju Precision Co., Ltd.",
+            "representative": "김민수",
+            "address": {"line": "광주광역시 광산구 하남산단 1번로 10", "region": "GWANGJU_GWANGSAN_GU", "postalCode": "62213"},
+            "foundingDate": "1998-03-15",
+            "employeeCount": 87,
+            "annualRevenueWon": "12500000000",
+            "sme": true,
+            "mainCustomers": ["기아", "현대모비스"],
+            "website": "https://gjprecision.example.kr",
+            "contacts": [{"name": "이지은", "role": "R&D 팀장", "email": "jieun@gjprecision.example.kr", "phone": "062-123-4567"}],
+            "partsGroups": ["POWERTRAIN_ENGINE", "THERMAL_MANAGEMENT"],
+            "primaryPartsGroup": "POWERTRAIN_ENGINE",
+            "councilMember": true,
+            "councilSince": "2025-06-01"
+        })
+    }
+
+    async fn a_full_profile_round_trips(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let created = app
+            .post("/v1/suppliers", &app.admin_key, full_profile())
+            .await;
+        assert_eq!(created.status, 200, "{}", created.text);
+        let read = app
+            .get(
+                &format!("/v1/suppliers/{}", created.body["id"].as_str().unwrap()),
+                &app.admin_key,
+            )
+            .await;
+        let s = &read.body;
+        assert_eq!(s["corporateNumber"], "130111-0006246");
+        assert_eq!(s["address"]["region"], "GWANGJU_GWANGSAN_GU");
+        assert_eq!(s["employeeCount"], 87);
+        assert_eq!(
+            s["annualRevenueWon"], "12500000000",
+            "int64 as a string, whole won"
+        );
+        assert_eq!(s["sme"], true);
+        assert_eq!(s["mainCustomers"], json!(["기아", "현대모비스"]));
+        assert_eq!(
+            s["partsGroups"],
+            json!(["POWERTRAIN_ENGINE", "THERMAL_MANAGEMENT"])
+        );
+        assert_eq!(s["contacts"][0]["email"], "jieun@gjprecision.example.kr");
+        assert_eq!(s["councilSince"], "2025-06-01");
+
+        // A masked update replaces just the named fields and is audited.
+        let id = s["id"].as_str().unwrap();
+        let moved = app
+            .patch(
+                &format!("/v1/suppliers/{id}?updateMask=address,employeeCount"),
+                &app.admin_key,
+                json!({"address": {"line": "광주광역시 북구 첨단과기로 1", "region": "GWANGJU_BUK_GU"}, "employeeCount": 120, "englishName": "ignored"}),
+            )
+            .await;
+        assert_eq!(moved.status, 200, "{}", moved.text);
+        assert_eq!(moved.body["address"]["region"], "GWANGJU_BUK_GU");
+        assert_eq!(moved.body["employeeCount"], 120);
+        assert_eq!(moved.body["englishName"], "Gwangju Precision Co., Ltd.");
+        let events = app
+            .get(&format!("/v1/suppliers/{id}/events"), &app.admin_key)
+            .await;
+        assert_eq!(
+            events.body["events"][1]["changedFields"],
+            json!(["address", "employeeCount"])
+        );
+    }
+
+    async fn contact_data_is_shown_only_to_operators_and_the_company(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let s = app
+            .post("/v1/suppliers", &app.admin_key, full_profile())
+            .await
+            .body;
+        let id = s["id"].as_str().unwrap();
+        let company = app.key_for(&format!("supplier:{id}")).await;
+        let institute = app.key_for("institute:KATECH").await;
+        let reviewer = app.key_for("reviewer").await;
+
+        assert_eq!(
+            app.get(&format!("/v1/suppliers/{id}"), &company).await.body["contacts"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        for key in [&institute, &reviewer] {
+            let r = app.get(&format!("/v1/suppliers/{id}"), key).await;
+            assert_eq!(r.body["contacts"], json!([]), "{}", r.text);
+            assert!(!r.text.contains("jieun@"), "{}", r.text);
+            let list = app.get("/v1/suppliers", key).await;
+            assert!(!list.text.contains("jieun@"));
+            assert_eq!(
+                list.body["suppliers"][0]["employeeCount"], 87,
+                "the rest of the profile is readable"
+            );
+        }
+    }
+
+    async fn invalid_profiles_are_refused_with_the_fields_named(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let with = |patch: serde_json::Value| {
+            let mut body = full_profile();
+            for (k, v) in patch.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+        for (body, fields) in [
+            (
+                with(json!({"corporateNumber": "1301110006247"})),
+                vec!["supplier.corporateNumber"],
+            ),
+            (
+                with(json!({"employeeCount": -1})),
+                vec!["supplier.employeeCount"],
+            ),
+            (
+                with(json!({"annualRevenueWon": "-5"})),
+                vec!["supplier.annualRevenueWon"],
+            ),
+            (
+                with(json!({"primaryPartsGroup": "HYDROGEN_FUEL_CELL"})),
+                vec!["supplier.primaryPartsGroup"],
+            ),
+            (
+                with(json!({"partsGroups": ["ROCKETS"]})),
+                vec!["supplier.partsGroups[0]"],
+            ),
+            (
+                with(json!({"address": {"line": "x", "region": "SEOUL"}})),
+                vec!["supplier.address.region"],
+            ),
+            (
+                with(json!({"address": {"line": "x"}})),
+                vec!["supplier.address.region"],
+            ),
+            (
+                with(json!({"foundingDate": "1998-02-30"})),
+                vec!["supplier.foundingDate"],
+            ),
+            (
+                with(json!({"website": "gjprecision.kr"})),
+                vec!["supplier.website"],
+            ),
+            (
+                with(json!({"englishName": "x".repeat(201)})),
+                vec!["supplier.englishName"],
+            ),
+            (
+                with(json!({"contacts": [{"name": "", "email": "nope"}]})),
+                vec!["supplier.contacts[0].name", "supplier.contacts[0].email"],
+            ),
+            (
+                with(json!({"councilMember": false})),
+                vec!["supplier.councilSince"],
+            ),
+        ] {
+            let r = app.post("/v1/suppliers", &app.admin_key, body).await;
+            r.assert_problem(400, "INVALID_ARGUMENT");
+            assert_eq!(r.violation_fields(), fields, "{}", r.text);
+        }
+        assert_eq!(
+            app.get("/v1/suppliers", &app.admin_key).await.body["suppliers"],
+            json!([])
+        );
+    }
+
+    async fn a_company_edits_its_profile_but_not_its_council_seat(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let s = app.create_supplier(KIA, "기아").await;
+        let id = s["id"].as_str().unwrap();
+        let company = app.key_for(&format!("supplier:{id}")).await;
+        let r = app
+            .patch(&format!("/v1/suppliers/{id}"), &company, json!({"partsGroups": ["BATTERY_ENERGY_STORAGE"], "primaryPartsGroup": "BATTERY_ENERGY_STORAGE", "employeeCount": 40}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["primaryPartsGroup"], "BATTERY_ENERGY_STORAGE");
+        app.patch(
+            &format!("/v1/suppliers/{id}"),
+            &company,
+            json!({"councilMember": true}),
+        )
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+        // Removing the primary group from the list is caught on the stored record.
+        app.patch(
+            &format!("/v1/suppliers/{id}"),
+            &company,
+            json!({"partsGroups": ["THERMAL_MANAGEMENT"]}),
+        )
+        .await
+        .assert_problem(400, "INVALID_ARGUMENT");
+        let council = app
+            .patch(
+                &format!("/v1/suppliers/{id}"),
+                &app.admin_key,
+                json!({"councilMember": true, "councilSince": "2026-01-05"}),
+            )
+            .await;
+        assert_eq!(council.body["councilMember"], true, "{}", council.text);
+    }
+}

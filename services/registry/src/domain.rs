@@ -2,6 +2,8 @@
 //! legal names, the supplier record and who may see or change it.
 
 use gearshift_platform::{Error, Principal, Role};
+
+use crate::profile::{self, Profile};
 use serde::{Deserialize, Serialize};
 
 /// A Korean business registration number (사업자등록번호): ten digits, the
@@ -227,6 +229,8 @@ pub struct Supplier {
     pub create_time: i64,
     pub update_time: i64,
     pub revision: i64,
+    #[serde(flatten, default)]
+    pub profile: Profile,
 }
 
 /// Fields a client may name in an update mask, as (snake, camel) pairs.
@@ -250,6 +254,10 @@ pub const OUTPUT_ONLY: &[(&str, &str)] = &[
 pub struct Patch {
     pub legal_name: Option<String>,
     pub business_number: Option<BusinessNumber>,
+    /// New values of the profile fields named in `profile_fields`.
+    pub profile: Profile,
+    /// lowerCamelCase names of the profile fields to change.
+    pub profile_fields: Vec<&'static str>,
 }
 
 impl Patch {
@@ -268,6 +276,11 @@ impl Patch {
             supplier.business_number = number.clone();
             changed.push("businessNumber".to_string());
         }
+        changed.extend(profile::apply(
+            &mut supplier.profile,
+            &self.profile,
+            &self.profile_fields,
+        ));
         changed
     }
 }
@@ -310,6 +323,14 @@ pub mod access {
                     Err(Error::PermissionDenied(
                         "only an operator may change a business number".into(),
                     ))
+                } else if let Some(f) = patch
+                    .profile_fields
+                    .iter()
+                    .find(|f| profile::OPERATOR_ONLY.contains(f))
+                {
+                    Err(Error::PermissionDenied(format!(
+                        "only an operator may change {f}"
+                    )))
                 } else {
                     Ok(())
                 }
@@ -336,6 +357,16 @@ pub mod access {
                 "only an operator may {} a supplier",
                 action.verb()
             ))),
+        }
+    }
+
+    /// Contact data: operators and the company itself. (Institutes working
+    /// on the company's open tickets will see it once support tickets exist.)
+    pub fn sees_contacts(p: &Principal, supplier_id: &str) -> bool {
+        match &p.role {
+            Role::Operator => true,
+            Role::Supplier(own) => own == supplier_id,
+            Role::Reviewer | Role::Institute(_) => false,
         }
     }
 

@@ -12,7 +12,7 @@ use crate::domain::{
     self, Action, BusinessNumber, OUTPUT_ONLY, Patch, Status as SupplierStatus, Supplier,
     UPDATABLE, access,
 };
-use crate::store;
+use crate::{profile, store};
 
 /// The `SupplierRegistry` service.
 #[derive(Clone, Debug)]
@@ -26,8 +26,9 @@ impl RegistryService {
     }
 }
 
-pub fn to_proto(s: &Supplier) -> pb::Supplier {
-    pb::Supplier {
+/// The supplier as the API shows it; contact data only when `show_contacts`.
+pub fn to_proto(s: &Supplier, show_contacts: bool) -> pb::Supplier {
+    let mut out = pb::Supplier {
         id: s.id.clone(),
         business_number: s.business_number.formatted(),
         legal_name: s.legal_name.clone(),
@@ -41,7 +42,10 @@ pub fn to_proto(s: &Supplier) -> pb::Supplier {
         update_time: Some(time::to_timestamp(s.update_time)),
         etag: etag::from_revision(s.revision),
         status_reason: s.status_reason.clone(),
-    }
+        ..Default::default()
+    };
+    profile::fill_proto(&s.profile, &mut out, show_contacts);
+    out
 }
 
 fn snapshot(s: &Supplier) -> Option<serde_json::Value> {
@@ -51,7 +55,7 @@ fn snapshot(s: &Supplier) -> Option<serde_json::Value> {
 fn event_to_proto(e: outbox::Event) -> pb::SupplierEvent {
     let restore = |v: Option<serde_json::Value>| {
         v.and_then(|v| serde_json::from_value::<Supplier>(v).ok())
-            .map(|s| to_proto(&s))
+            .map(|s| to_proto(&s, true))
     };
     pb::SupplierEvent {
         id: e.id,
@@ -105,7 +109,7 @@ impl RegistryService {
             },
         )
         .await?;
-        let response = to_proto(new);
+        let response = to_proto(new, true);
         if let Some(idem) = idempotency {
             idem.record(&mut tx, &response).await?;
         }
@@ -130,8 +134,9 @@ impl RegistryService {
         let changed = patch.apply(&mut next);
         if changed.is_empty() {
             // Nothing to change: no write, no event, same etag.
-            return Ok(to_proto(&current));
+            return Ok(to_proto(&current, access::sees_contacts(principal, id)));
         }
+        profile::check_consistency(&next.profile)?;
         next.revision += 1;
         next.update_time = time::now_micros().max(current.update_time);
         if !store::update(&mut tx, &next, current.revision).await? {
@@ -153,7 +158,7 @@ impl RegistryService {
         )
         .await?;
         tx.commit().await?;
-        Ok(to_proto(&next))
+        Ok(to_proto(&next, access::sees_contacts(principal, id)))
     }
 }
 
@@ -205,7 +210,7 @@ impl RegistryService {
             },
         )
         .await?;
-        let response = to_proto(&next);
+        let response = to_proto(&next, access::sees_contacts(principal, req.id));
         if let Some(idem) = idempotency {
             idem.record(&mut tx, &response).await?;
         }
@@ -262,6 +267,11 @@ fn patch_from_mask(input: &pb::Supplier, paths: &[String]) -> Result<Patch, Erro
                     BusinessNumber::parse(&input.business_number),
                 );
             }
+            _ if let Some((_, camel)) =
+                profile::FIELDS.iter().find(|(s, c)| path == s || path == c) =>
+            {
+                patch.profile_fields.push(camel);
+            }
             _ if OUTPUT_ONLY.iter().any(|(s, c)| path == s || path == c) => {
                 v.add(
                     "updateMask",
@@ -274,6 +284,7 @@ fn patch_from_mask(input: &pb::Supplier, paths: &[String]) -> Result<Patch, Erro
                     "unknown field {path:?}; updatable fields are {}",
                     UPDATABLE
                         .iter()
+                        .chain(profile::FIELDS)
                         .map(|(_, c)| *c)
                         .collect::<Vec<_>>()
                         .join(", ")
@@ -281,6 +292,7 @@ fn patch_from_mask(input: &pb::Supplier, paths: &[String]) -> Result<Patch, Erro
             ),
         }
     }
+    patch.profile = profile::read(input, &patch.profile_fields, &mut v);
     v.into_result().map(|()| patch)
 }
 
@@ -308,7 +320,10 @@ impl SupplierRegistry for RegistryService {
                     BusinessNumber::parse(&input.business_number),
                 );
                 let name = v.check("supplier.legalName", domain::legal_name(&input.legal_name));
+                let all: Vec<&str> = profile::FIELDS.iter().map(|(_, camel)| *camel).collect();
+                let profile = profile::read(input, &all, &mut v);
                 v.into_result()?;
+                profile::check_consistency(&profile)?;
                 let (Some(business_number), Some(legal_name)) = (number, name) else {
                     return Err(Error::invalid("supplier", "is invalid"));
                 };
@@ -322,6 +337,7 @@ impl SupplierRegistry for RegistryService {
                     create_time: now,
                     update_time: now,
                     revision: 1,
+                    profile,
                 };
                 tracing::Span::current().record("supplier.id", new.id.as_str());
                 db::with_retry(|| self.create_once(&principal, idempotency.as_ref(), &new)).await
@@ -345,7 +361,7 @@ impl SupplierRegistry for RegistryService {
                 let supplier = store::get(&mut conn, id)
                     .await?
                     .ok_or_else(|| access::not_found(id))?;
-                Ok(to_proto(&supplier))
+                Ok(to_proto(&supplier, access::sees_contacts(&principal, id)))
             }
             .await,
         )
@@ -371,7 +387,10 @@ impl SupplierRegistry for RegistryService {
                     .ok_or_else(not_found)?;
                 // A company learns nothing about other companies' numbers.
                 access::read(&principal, &supplier.id).map_err(|_| not_found())?;
-                Ok(to_proto(&supplier))
+                Ok(to_proto(
+                    &supplier,
+                    access::sees_contacts(&principal, &supplier.id),
+                ))
             }
             .await,
         )
@@ -409,7 +428,7 @@ impl SupplierRegistry for RegistryService {
                         .iter()
                         .find(|s| &s.id == id)
                         .ok_or_else(|| access::not_found(id))?;
-                    suppliers.push(to_proto(s));
+                    suppliers.push(to_proto(s, access::sees_contacts(&principal, id)));
                 }
                 Ok(pb::BatchGetSuppliersResponse { suppliers })
             }
@@ -441,7 +460,10 @@ impl SupplierRegistry for RegistryService {
                 let next_page_token =
                     pagination::finish(&mut rows, size, &fingerprint, |s| s.id.clone());
                 Ok(pb::ListSuppliersResponse {
-                    suppliers: rows.iter().map(to_proto).collect(),
+                    suppliers: rows
+                        .iter()
+                        .map(|s| to_proto(s, access::sees_contacts(&principal, &s.id)))
+                        .collect(),
                     next_page_token,
                 })
             }

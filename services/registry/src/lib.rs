@@ -9,6 +9,7 @@
 
 pub mod domain;
 pub mod grpc;
+pub mod profile;
 pub mod store;
 
 use std::net::SocketAddr;

@@ -6,10 +6,19 @@ use sqlx::{AnyConnection, AnyPool};
 
 use crate::domain::{BusinessNumber, Status, Supplier};
 
-const COLUMNS: &str =
-    "id, business_number, legal_name, status, status_reason, create_time, update_time, revision";
+const COLUMNS: &str = "id, business_number, legal_name, status, status_reason, create_time, update_time, revision, profile";
 
-type Row = (String, String, String, String, String, i64, i64, i64);
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    String,
+);
 
 fn from_row(r: Row) -> Result<Supplier, Error> {
     let status = Status::parse(&r.3)
@@ -23,6 +32,7 @@ fn from_row(r: Row) -> Result<Supplier, Error> {
         create_time: r.5,
         update_time: r.6,
         revision: r.7,
+        profile: serde_json::from_str(&r.8).map_err(Error::internal)?,
     })
 }
 
@@ -37,11 +47,25 @@ fn duplicate_number(number: &BusinessNumber) -> Error {
     }
 }
 
+fn profile_json(s: &Supplier) -> Result<String, Error> {
+    serde_json::to_string(&s.profile).map_err(Error::internal)
+}
+
+/// `,A,B,` so that a group filter is `LIKE '%,A,%'` on both engines.
+fn groups_column(s: &Supplier) -> String {
+    if s.profile.parts_groups.is_empty() {
+        String::new()
+    } else {
+        format!(",{},", s.profile.parts_groups.join(","))
+    }
+}
+
 #[tracing::instrument(skip_all, fields(supplier.id = %s.id))]
 pub async fn insert(conn: &mut AnyConnection, s: &Supplier) -> Result<(), Error> {
     let result = sqlx::query(
-        "INSERT INTO suppliers (id, business_number, legal_name, status, status_reason, create_time, update_time, revision) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO suppliers (id, business_number, legal_name, status, status_reason, create_time, update_time, revision, \
+         profile, region, employee_count, sme, council_member, parts_groups) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&s.id)
     .bind(s.business_number.digits())
@@ -51,6 +75,12 @@ pub async fn insert(conn: &mut AnyConnection, s: &Supplier) -> Result<(), Error>
     .bind(s.create_time)
     .bind(s.update_time)
     .bind(s.revision)
+    .bind(profile_json(s)?)
+    .bind(&s.profile.region)
+    .bind(s.profile.employee_count.map(i64::from))
+    .bind(s.profile.sme.map(i64::from))
+    .bind(i64::from(s.profile.council_member))
+    .bind(groups_column(s))
     .execute(conn)
     .await;
     match result {
@@ -100,7 +130,8 @@ pub async fn update(
 ) -> Result<bool, Error> {
     let result = sqlx::query(
         "UPDATE suppliers SET business_number = $1, legal_name = $2, status = $3, status_reason = $4, \
-         update_time = $5, revision = $6 WHERE id = $7 AND revision = $8",
+         update_time = $5, revision = $6, profile = $7, region = $8, employee_count = $9, sme = $10, \
+         council_member = $11, parts_groups = $12 WHERE id = $13 AND revision = $14",
     )
     .bind(s.business_number.digits())
     .bind(&s.legal_name)
@@ -108,6 +139,12 @@ pub async fn update(
     .bind(&s.status_reason)
     .bind(s.update_time)
     .bind(s.revision)
+    .bind(profile_json(s)?)
+    .bind(&s.profile.region)
+    .bind(s.profile.employee_count.map(i64::from))
+    .bind(s.profile.sme.map(i64::from))
+    .bind(i64::from(s.profile.council_member))
+    .bind(groups_column(s))
     .bind(&s.id)
     .bind(expected_revision)
     .execute(conn)
