@@ -1046,3 +1046,157 @@ mod profile {
         assert_eq!(council.body["councilMember"], true, "{}", council.text);
     }
 }
+
+mod filters {
+    use super::common::*;
+    use gearshift_platform::engine_tests;
+    use serde_json::json;
+
+    engine_tests!(
+        lists_narrow_by_status_region_group_flags_and_text,
+        filters_reject_unknown_values
+    );
+
+    async fn ids(app: &TestApp, query: &str) -> Vec<String> {
+        let r = app
+            .get(&format!("/v1/suppliers?{query}"), &app.admin_key)
+            .await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        r.body["suppliers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    async fn lists_narrow_by_status_region_group_flags_and_text(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let battery = app
+            .post(
+                "/v1/suppliers",
+                &app.admin_key,
+                json!({"businessNumber": SAMSUNG, "legalName": "광주배터리 Solutions", "sme": true,
+                       "address": {"line": "광산구", "region": "GWANGJU_GWANGSAN_GU"},
+                       "partsGroups": ["BATTERY_ENERGY_STORAGE"], "primaryPartsGroup": "BATTERY_ENERGY_STORAGE"}),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let engine_maker = app
+            .post(
+                "/v1/suppliers",
+                &app.admin_key,
+                json!({"businessNumber": KIA, "legalName": "빛그린엔진 50%", "sme": false, "councilMember": true,
+                       "address": {"line": "북구", "region": "GWANGJU_BUK_GU"},
+                       "partsGroups": ["POWERTRAIN_ENGINE", "BATTERY_ENERGY_STORAGE"], "primaryPartsGroup": "POWERTRAIN_ENGINE"}),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let bare = app.create_supplier(LG, "엘지부품").await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        app.post(
+            &format!("/v1/suppliers/{bare}:verify"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+
+        assert_eq!(
+            ids(&app, "status=ACTIVE").await,
+            std::slice::from_ref(&bare)
+        );
+        assert_eq!(
+            ids(&app, "status=PENDING_VERIFICATION").await,
+            [battery.clone(), engine_maker.clone()]
+        );
+        assert_eq!(
+            ids(&app, "region=GWANGJU_BUK_GU").await,
+            std::slice::from_ref(&engine_maker)
+        );
+        assert_eq!(
+            ids(&app, "partsGroup=BATTERY_ENERGY_STORAGE").await,
+            [battery.clone(), engine_maker.clone()]
+        );
+        assert_eq!(
+            ids(&app, "partsGroup=POWERTRAIN_ENGINE").await,
+            std::slice::from_ref(&engine_maker)
+        );
+        assert_eq!(ids(&app, "sme=true").await, std::slice::from_ref(&battery));
+        assert_eq!(
+            ids(&app, "sme=false").await,
+            std::slice::from_ref(&engine_maker)
+        );
+        assert_eq!(
+            ids(&app, "councilMember=true").await,
+            std::slice::from_ref(&engine_maker)
+        );
+        assert_eq!(
+            ids(&app, "query=배터리").await,
+            std::slice::from_ref(&battery)
+        );
+        assert_eq!(
+            ids(&app, "query=SOLUTIONS").await,
+            std::slice::from_ref(&battery),
+            "Latin letters in any case"
+        );
+        assert_eq!(
+            ids(&app, "query=50%25").await,
+            std::slice::from_ref(&engine_maker),
+            "% is literal"
+        );
+        assert!(ids(&app, "query=_").await.is_empty(), "_ is literal");
+        assert_eq!(
+            ids(&app, "query=119-81").await,
+            std::slice::from_ref(&engine_maker),
+            "business number, dashes ignored"
+        );
+        assert_eq!(
+            ids(&app, "sme=true&region=GWANGJU_BUK_GU").await,
+            Vec::<String>::new()
+        );
+
+        // Pages keep their filters; a token used with other filters is refused.
+        let first = app
+            .get(
+                "/v1/suppliers?partsGroup=BATTERY_ENERGY_STORAGE&pageSize=1",
+                &app.admin_key,
+            )
+            .await;
+        let token = first.body["nextPageToken"].as_str().unwrap().to_string();
+        let second = ids(
+            &app,
+            &format!("partsGroup=BATTERY_ENERGY_STORAGE&pageSize=1&pageToken={token}"),
+        )
+        .await;
+        assert_eq!(second, std::slice::from_ref(&engine_maker));
+        app.get(
+            &format!("/v1/suppliers?pageSize=1&pageToken={token}"),
+            &app.admin_key,
+        )
+        .await
+        .assert_problem(400, "INVALID_ARGUMENT");
+    }
+
+    async fn filters_reject_unknown_values(engine: Engine) {
+        let app = spawn_app(engine).await;
+        for (query, field) in [
+            ("status=FLYING", "status"),
+            ("sme=yes", "sme"),
+            ("region=SEOUL", "region"),
+        ] {
+            let r = app
+                .get(&format!("/v1/suppliers?{query}"), &app.admin_key)
+                .await;
+            r.assert_problem(400, "INVALID_ARGUMENT");
+            assert_eq!(r.violation_fields(), [field], "{query}: {}", r.text);
+        }
+    }
+}

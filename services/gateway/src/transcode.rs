@@ -112,15 +112,7 @@ async fn call(
     body: axum::body::Body,
 ) -> Result<Response, Problem> {
     let principal = authenticate(state, &parts.headers).await?;
-    let body = axum::body::to_bytes(body, state.max_body_bytes)
-        .await
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
-                format!("the body is larger than {} bytes", state.max_body_bytes),
-            )
-        })?;
+    let body = read_body(body, state.max_body_bytes).await?;
     let json = request_json(route, &bound, parts, &body)?;
     let input = parse_message(route.input(), json)?;
 
@@ -179,6 +171,35 @@ async fn call(
         headers.insert(header::ETAG, v);
     }
     Ok(response)
+}
+
+/// Reads the body up to `limit` bytes. A larger body is read on (and
+/// dropped) up to 16 times the limit before the 413 goes out, so a client
+/// still sending gets the answer instead of a reset connection.
+async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, Problem> {
+    use http_body_util::BodyExt;
+    let mut body = body;
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| Problem::invalid_field("body", "could not be read"))?;
+        if let Ok(data) = frame.into_data() {
+            seen += data.len();
+            if seen <= limit {
+                buf.extend_from_slice(&data);
+            } else if seen > limit.saturating_mul(16) {
+                break;
+            }
+        }
+    }
+    if seen > limit {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("the body is larger than {limit} bytes"),
+        ));
+    }
+    Ok(buf.freeze())
 }
 
 fn header_name(h: &str) -> &'static str {

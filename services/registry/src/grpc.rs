@@ -244,6 +244,48 @@ impl RegistryService {
     }
 }
 
+/// The list request's filters, validated.
+fn list_filter(req: &pb::ListSuppliersRequest, only: Option<&str>) -> Result<store::Filter, Error> {
+    let mut v = Violations::new();
+    let status = match pb::SupplierStatus::try_from(req.status) {
+        Ok(pb::SupplierStatus::Unspecified) => String::new(),
+        Ok(s) => s.as_str_name().to_string(),
+        Err(_) => {
+            v.add("status", "is not a supplier status");
+            String::new()
+        }
+    };
+    let region = match pb::Region::try_from(req.region) {
+        Ok(pb::Region::Unspecified) => String::new(),
+        Ok(r) => r.as_str_name().to_string(),
+        Err(_) => {
+            v.add("region", "is not a region");
+            String::new()
+        }
+    };
+    let parts_group = match pb::PartsGroup::try_from(req.parts_group) {
+        Ok(pb::PartsGroup::Unspecified) => String::new(),
+        Ok(g) => g.as_str_name().to_string(),
+        Err(_) => {
+            v.add("partsGroup", "is not a parts group");
+            String::new()
+        }
+    };
+    if req.query.chars().count() > 100 {
+        v.add("query", "must be at most 100 characters");
+    }
+    v.into_result()?;
+    Ok(store::Filter {
+        only_id: only.unwrap_or_default().to_string(),
+        status,
+        region,
+        parts_group,
+        sme: req.sme,
+        council_member: req.council_member,
+        query: req.query.trim().to_string(),
+    })
+}
+
 /// Reads an update mask into a validated patch of `input`'s values.
 fn patch_from_mask(input: &pb::Supplier, paths: &[String]) -> Result<Patch, Error> {
     let mut v = Violations::new();
@@ -446,14 +488,17 @@ impl SupplierRegistry for RegistryService {
                 let principal = Principal::from_request(&request)?;
                 let req = request.get_ref();
                 let size = pagination::page_size(req.page_size)?;
-                let scope = access::list_scope(&principal);
-                let fingerprint = pagination::fingerprint(&["suppliers", scope.unwrap_or("")]);
+                let filter = list_filter(req, access::list_scope(&principal))?;
+                let parts = filter.fingerprint_parts();
+                let mut fp: Vec<&str> = vec!["suppliers"];
+                fp.extend(parts.iter().map(String::as_str));
+                let fingerprint = pagination::fingerprint(&fp);
                 let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
                 // One extra row tells whether another page exists.
                 let mut rows = store::list(
                     self.db.pool(),
                     after.as_deref().unwrap_or(""),
-                    scope,
+                    &filter,
                     size + 1,
                 )
                 .await?;

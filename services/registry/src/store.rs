@@ -100,20 +100,87 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Supplier>,
     row.map(from_row).transpose()
 }
 
-/// Suppliers in id (= creation) order after `after_id`; only `only_id` when set.
+/// What a supplier list is narrowed to; empty values mean "any".
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// Only this supplier (a company's own key).
+    pub only_id: String,
+    pub status: String,
+    pub region: String,
+    pub parts_group: String,
+    pub sme: Option<bool>,
+    pub council_member: Option<bool>,
+    pub query: String,
+}
+
+impl Filter {
+    /// The filter's values in a fixed order, for page-token fingerprints.
+    pub fn fingerprint_parts(&self) -> Vec<String> {
+        vec![
+            self.only_id.clone(),
+            self.status.clone(),
+            self.region.clone(),
+            self.parts_group.clone(),
+            format!("{:?}", self.sme),
+            format!("{:?}", self.council_member),
+            self.query.clone(),
+        ]
+    }
+}
+
+/// `%text%` for LIKE, with the wildcards in `text` taken literally.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Suppliers in id (= creation) order after `after_id`, narrowed by `filter`.
 #[tracing::instrument(skip(pool))]
 pub async fn list(
     pool: &AnyPool,
     after_id: &str,
-    only_id: Option<&str>,
+    filter: &Filter,
     limit: i64,
 ) -> Result<Vec<Supplier>, Error> {
+    // One statement for every combination: an empty (or negative) parameter
+    // switches its condition off, so the SQL text never depends on input.
     let sql = format!(
-        "SELECT {COLUMNS} FROM suppliers WHERE id > $1 AND ($2 = '' OR id = $2) ORDER BY id LIMIT $3"
+        "SELECT {COLUMNS} FROM suppliers WHERE id > $1 \
+         AND ($2 = '' OR id = $2) \
+         AND ($3 = '' OR status = $3) \
+         AND ($4 = '' OR region = $4) \
+         AND ($5 = '' OR parts_groups LIKE $5) \
+         AND ($6 < 0 OR sme = $6) \
+         AND ($7 < 0 OR council_member = $7) \
+         AND ($8 = '' OR LOWER(legal_name) LIKE $9 ESCAPE '\\' \
+              OR ($10 <> '' AND business_number LIKE $10 ESCAPE '\\')) \
+         ORDER BY id LIMIT $11"
     );
+    let query = filter.query.trim().to_lowercase();
+    let digits: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
+    let flag = |b: Option<bool>| b.map(i64::from).unwrap_or(-1);
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(after_id)
-        .bind(only_id.unwrap_or(""))
+        .bind(&filter.only_id)
+        .bind(&filter.status)
+        .bind(&filter.region)
+        .bind(if filter.parts_group.is_empty() {
+            String::new()
+        } else {
+            format!("%,{},%", filter.parts_group)
+        })
+        .bind(flag(filter.sme))
+        .bind(flag(filter.council_member))
+        .bind(&query)
+        .bind(contains_pattern(&query))
+        .bind(if digits.is_empty() {
+            String::new()
+        } else {
+            contains_pattern(&digits)
+        })
         .bind(limit)
         .fetch_all(pool)
         .await?;
