@@ -170,6 +170,28 @@ struct TransitionRequest<'a> {
     etag: &'a str,
 }
 
+/// The fields every lifecycle verb's request has.
+trait TransitionFields {
+    fn fields(&self) -> (&str, &str, &str);
+}
+
+macro_rules! transition_fields {
+    ($($t:ty),*) => {
+        $(impl TransitionFields for $t {
+            fn fields(&self) -> (&str, &str, &str) {
+                (&self.id, &self.reason, &self.etag)
+            }
+        })*
+    };
+}
+
+transition_fields!(
+    pb::VerifySupplierRequest,
+    pb::SuspendSupplierRequest,
+    pb::ReinstateSupplierRequest,
+    pb::WithdrawSupplierRequest
+);
+
 impl RegistryService {
     async fn transition_once(
         &self,
@@ -218,11 +240,18 @@ impl RegistryService {
         Ok(response)
     }
 
-    async fn transition<T: prost::Message>(
+    async fn transition<T: prost::Message + TransitionFields>(
         &self,
         request: &Request<T>,
-        req: TransitionRequest<'_>,
+        action: Action,
     ) -> Result<pb::Supplier, Error> {
+        let (id, reason, etag) = request.get_ref().fields();
+        let req = TransitionRequest {
+            action,
+            id,
+            reason,
+            etag,
+        };
         let principal = Principal::from_request(request)?;
         supplier_id("id", req.id)?;
         access::transition(&principal, req.id, req.action)?;
@@ -553,14 +582,7 @@ impl SupplierRegistry for RegistryService {
         &self,
         request: Request<pb::VerifySupplierRequest>,
     ) -> Result<Response<pb::Supplier>, Status> {
-        let r = request.get_ref();
-        let req = TransitionRequest {
-            action: Action::Verify,
-            id: &r.id,
-            reason: &r.reason,
-            etag: &r.etag,
-        };
-        respond(self.transition(&request, req).await)
+        respond(self.transition(&request, Action::Verify).await)
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().id))]
@@ -568,14 +590,7 @@ impl SupplierRegistry for RegistryService {
         &self,
         request: Request<pb::SuspendSupplierRequest>,
     ) -> Result<Response<pb::Supplier>, Status> {
-        let r = request.get_ref();
-        let req = TransitionRequest {
-            action: Action::Suspend,
-            id: &r.id,
-            reason: &r.reason,
-            etag: &r.etag,
-        };
-        respond(self.transition(&request, req).await)
+        respond(self.transition(&request, Action::Suspend).await)
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().id))]
@@ -583,14 +598,7 @@ impl SupplierRegistry for RegistryService {
         &self,
         request: Request<pb::ReinstateSupplierRequest>,
     ) -> Result<Response<pb::Supplier>, Status> {
-        let r = request.get_ref();
-        let req = TransitionRequest {
-            action: Action::Reinstate,
-            id: &r.id,
-            reason: &r.reason,
-            etag: &r.etag,
-        };
-        respond(self.transition(&request, req).await)
+        respond(self.transition(&request, Action::Reinstate).await)
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().id))]
@@ -598,14 +606,7 @@ impl SupplierRegistry for RegistryService {
         &self,
         request: Request<pb::WithdrawSupplierRequest>,
     ) -> Result<Response<pb::Supplier>, Status> {
-        let r = request.get_ref();
-        let req = TransitionRequest {
-            action: Action::Withdraw,
-            id: &r.id,
-            reason: &r.reason,
-            etag: &r.etag,
-        };
-        respond(self.transition(&request, req).await)
+        respond(self.transition(&request, Action::Withdraw).await)
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]
