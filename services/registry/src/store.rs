@@ -60,29 +60,38 @@ fn groups_column(s: &Supplier) -> String {
     }
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds the record's writable values as `$1`..`$12`, in the column order
+/// that `insert` and `update` both use.
+fn bind_record<'q>(query: AnyQuery<'q>, s: &'q Supplier) -> Result<AnyQuery<'q>, Error> {
+    Ok(query
+        .bind(s.business_number.digits())
+        .bind(&s.legal_name)
+        .bind(s.status.as_str())
+        .bind(&s.status_reason)
+        .bind(s.update_time)
+        .bind(s.revision)
+        .bind(profile_json(s)?)
+        .bind(&s.profile.region)
+        .bind(s.profile.employee_count.map(i64::from))
+        .bind(s.profile.sme.map(i64::from))
+        .bind(i64::from(s.profile.council_member))
+        .bind(groups_column(s)))
+}
+
 #[tracing::instrument(skip_all, fields(supplier.id = %s.id))]
 pub async fn insert(conn: &mut AnyConnection, s: &Supplier) -> Result<(), Error> {
-    let result = sqlx::query(
-        "INSERT INTO suppliers (id, business_number, legal_name, status, status_reason, create_time, update_time, revision, \
-         profile, region, employee_count, sme, council_member, parts_groups) \
+    let query = sqlx::query(
+        "INSERT INTO suppliers (business_number, legal_name, status, status_reason, update_time, revision, \
+         profile, region, employee_count, sme, council_member, parts_groups, id, create_time) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(&s.id)
-    .bind(s.business_number.digits())
-    .bind(&s.legal_name)
-    .bind(s.status.as_str())
-    .bind(&s.status_reason)
-    .bind(s.create_time)
-    .bind(s.update_time)
-    .bind(s.revision)
-    .bind(profile_json(s)?)
-    .bind(&s.profile.region)
-    .bind(s.profile.employee_count.map(i64::from))
-    .bind(s.profile.sme.map(i64::from))
-    .bind(i64::from(s.profile.council_member))
-    .bind(groups_column(s))
-    .execute(conn)
-    .await;
+    );
+    let result = bind_record(query, s)?
+        .bind(&s.id)
+        .bind(s.create_time)
+        .execute(conn)
+        .await;
     match result {
         Ok(_) => Ok(()),
         Err(e) if db::is_unique_violation(&e) => Err(duplicate_number(&s.business_number)),
@@ -195,27 +204,16 @@ pub async fn update(
     s: &Supplier,
     expected_revision: i64,
 ) -> Result<bool, Error> {
-    let result = sqlx::query(
+    let query = sqlx::query(
         "UPDATE suppliers SET business_number = $1, legal_name = $2, status = $3, status_reason = $4, \
          update_time = $5, revision = $6, profile = $7, region = $8, employee_count = $9, sme = $10, \
          council_member = $11, parts_groups = $12 WHERE id = $13 AND revision = $14",
-    )
-    .bind(s.business_number.digits())
-    .bind(&s.legal_name)
-    .bind(s.status.as_str())
-    .bind(&s.status_reason)
-    .bind(s.update_time)
-    .bind(s.revision)
-    .bind(profile_json(s)?)
-    .bind(&s.profile.region)
-    .bind(s.profile.employee_count.map(i64::from))
-    .bind(s.profile.sme.map(i64::from))
-    .bind(i64::from(s.profile.council_member))
-    .bind(groups_column(s))
-    .bind(&s.id)
-    .bind(expected_revision)
-    .execute(conn)
-    .await;
+    );
+    let result = bind_record(query, s)?
+        .bind(&s.id)
+        .bind(expected_revision)
+        .execute(conn)
+        .await;
     match result {
         Ok(done) => Ok(done.rows_affected() == 1),
         Err(e) if db::is_unique_violation(&e) => Err(duplicate_number(&s.business_number)),
