@@ -127,12 +127,10 @@ fn signed<T>(message: T, key: &PrincipalKey) -> tonic::Request<T> {
 }
 
 fn business_number(seed: usize) -> String {
-    let base = format!("{:09}", 100_000_000 + seed % 900_000_000);
-    let d: Vec<u32> = base.bytes().map(|b| (b - b'0') as u32).collect();
-    let w = [1, 3, 7, 1, 3, 7, 1, 3, 5];
-    let mut sum: u32 = d.iter().zip(w).map(|(a, b)| a * b).sum();
-    sum += d[8] * 5 / 10;
-    format!("{base}{}", (10 - sum % 10) % 10)
+    let first_nine = format!("{:09}", 100_000_000 + seed % 900_000_000);
+    gearshift_registry::domain::BusinessNumber::with_check_digit(&first_nine)
+        .map(|n| n.digits().to_string())
+        .unwrap_or_default()
 }
 
 struct Stats {

@@ -15,6 +15,15 @@ pub struct BusinessNumber(String);
 /// Weights of the first nine digits (National Tax Service rule).
 const BRN_WEIGHTS: [u32; 9] = [1, 3, 7, 1, 3, 7, 1, 3, 5];
 
+/// The check digit for nine ASCII digits.
+fn check_digit(first_nine: &str) -> u8 {
+    let d: Vec<u32> = first_nine.bytes().map(|b| (b - b'0') as u32).collect();
+    let mut sum: u32 = d.iter().zip(BRN_WEIGHTS).map(|(d, w)| d * w).sum();
+    // The ninth digit's product contributes its tens digit once more.
+    sum += (d[8] * 5) / 10;
+    ((10 - sum % 10) % 10) as u8
+}
+
 impl BusinessNumber {
     /// Accepts `1248100998` or `124-81-00998` (dashes only where they belong).
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -35,17 +44,21 @@ impl BusinessNumber {
         if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return Err("must be 10 digits, written 1234567890 or 123-45-67890".into());
         }
-        let d: Vec<u32> = digits.bytes().map(|b| (b - b'0') as u32).collect();
-        let mut sum: u32 = d.iter().zip(BRN_WEIGHTS).map(|(d, w)| d * w).sum();
-        // The ninth digit's product contributes its tens digit once more.
-        sum += (d[8] * 5) / 10;
-        let check = (10 - sum % 10) % 10;
-        if check != d[9] {
+        if check_digit(&digits[..9]) != digits.as_bytes()[9] - b'0' {
             return Err(
                 "has a wrong check digit: this is not a valid business registration number".into(),
             );
         }
         Ok(Self(digits))
+    }
+
+    /// The valid number whose first nine digits are `first_nine` (for
+    /// generating test and benchmark data).
+    pub fn with_check_digit(first_nine: &str) -> Option<Self> {
+        if first_nine.len() != 9 || !first_nine.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(Self(format!("{first_nine}{}", check_digit(first_nine))))
     }
 
     /// The canonical form, `123-45-67890`.
@@ -419,6 +432,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn generated_numbers_complete_real_ones() {
+        for n in REAL {
+            let digits = n.replace('-', "");
+            let made = BusinessNumber::with_check_digit(&digits[..9]).unwrap();
+            assert_eq!(made.formatted(), *n);
+        }
+        assert!(BusinessNumber::with_check_digit("12345678").is_none());
+        assert!(BusinessNumber::with_check_digit("12345678x").is_none());
     }
 
     #[test]
