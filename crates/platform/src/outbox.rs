@@ -20,6 +20,8 @@ pub struct NewEvent<'a> {
     pub after: Option<serde_json::Value>,
     /// lowerCamelCase names of the fields that changed.
     pub changed_fields: Vec<String>,
+    /// What the event is about besides the record, e.g. a stage change.
+    pub detail: Option<serde_json::Value>,
 }
 
 /// An event as stored.
@@ -36,6 +38,7 @@ pub struct Event {
     pub after: Option<serde_json::Value>,
     pub changed_fields: Vec<String>,
     pub trace_id: String,
+    pub detail: Option<serde_json::Value>,
 }
 
 type Row = (
@@ -50,10 +53,11 @@ type Row = (
     Option<String>,
     String,
     String,
+    Option<String>,
 );
 
 const COLUMNS: &str = "id, aggregate_type, aggregate_id, event_type, actor, actor_role, occur_time, \
-                       before_json, after_json, changed_fields, trace_id";
+                       before_json, after_json, changed_fields, trace_id, detail_json";
 
 /// Appends `event` in the caller's transaction and returns its id.
 pub async fn append(conn: &mut AnyConnection, event: NewEvent<'_>) -> Result<String, Error> {
@@ -61,8 +65,8 @@ pub async fn append(conn: &mut AnyConnection, event: NewEvent<'_>) -> Result<Str
     let to_text = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
     sqlx::query(
         "INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, actor, actor_role, \
-         occur_time, before_json, after_json, changed_fields, trace_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         occur_time, before_json, after_json, changed_fields, trace_id, detail_json) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(event.aggregate_type)
@@ -75,6 +79,7 @@ pub async fn append(conn: &mut AnyConnection, event: NewEvent<'_>) -> Result<Str
     .bind(to_text(&event.after))
     .bind(event.changed_fields.join(","))
     .bind(telemetry::current_trace_id())
+    .bind(to_text(&event.detail))
     .execute(&mut *conn)
     .await?;
     Ok(id)
@@ -124,5 +129,6 @@ fn from_row(r: Row) -> Result<Event, Error> {
             .map(str::to_string)
             .collect(),
         trace_id: r.10,
+        detail: parse(r.11)?,
     })
 }

@@ -244,6 +244,9 @@ pub struct Supplier {
     pub revision: i64,
     #[serde(flatten, default)]
     pub profile: Profile,
+    /// Changed only through stage changes.
+    #[serde(default)]
+    pub stage: crate::stage::Stage,
 }
 
 /// Fields a client may name in an update mask, as (snake, camel) pairs.
@@ -260,6 +263,7 @@ pub const OUTPUT_ONLY: &[(&str, &str)] = &[
     ("create_time", "createTime"),
     ("update_time", "updateTime"),
     ("etag", "etag"),
+    ("stage", "stage"),
 ];
 
 /// A validated change to a supplier.

@@ -12,12 +12,13 @@ use crate::domain::{
     self, Action, BusinessNumber, OUTPUT_ONLY, Patch, Status as SupplierStatus, Supplier,
     UPDATABLE, access,
 };
+use crate::stage::State;
 use crate::{profile, store};
 
 /// The `SupplierRegistry` service.
 #[derive(Clone, Debug)]
 pub struct RegistryService {
-    db: db::Db,
+    pub(crate) db: db::Db,
 }
 
 impl RegistryService {
@@ -42,13 +43,14 @@ pub fn to_proto(s: &Supplier, show_contacts: bool) -> pb::Supplier {
         update_time: Some(time::to_timestamp(s.update_time)),
         etag: etag::from_revision(s.revision),
         status_reason: s.status_reason.clone(),
+        stage: crate::stage_grpc::stage_to_proto(s.stage) as i32,
         ..Default::default()
     };
     profile::fill_proto(&s.profile, &mut out, show_contacts);
     out
 }
 
-fn snapshot(s: &Supplier) -> Option<serde_json::Value> {
+pub(crate) fn snapshot(s: &Supplier) -> Option<serde_json::Value> {
     serde_json::to_value(s).ok()
 }
 
@@ -67,11 +69,15 @@ fn event_to_proto(e: outbox::Event) -> pb::SupplierEvent {
         before: restore(e.before),
         after: restore(e.after),
         changed_fields: e.changed_fields,
+        stage_change: e
+            .detail
+            .and_then(|v| serde_json::from_value::<crate::stage::StageChange>(v).ok())
+            .map(|c| crate::stage_grpc::change_to_proto(&c)),
     }
 }
 
 /// A syntactically valid supplier id, or a 400 naming `field`.
-fn supplier_id(field: &str, id: &str) -> Result<(), Error> {
+pub(crate) fn supplier_id(field: &str, id: &str) -> Result<(), Error> {
     if ids::is_valid("sup", id) {
         Ok(())
     } else {
@@ -106,6 +112,7 @@ impl RegistryService {
                 before: None,
                 after: snapshot(new),
                 changed_fields: vec!["businessNumber".into(), "legalName".into(), "status".into()],
+                detail: None,
             },
         )
         .await?;
@@ -154,6 +161,7 @@ impl RegistryService {
                 before: snapshot(&current),
                 after: snapshot(&next),
                 changed_fields: changed,
+                detail: None,
             },
         )
         .await?;
@@ -229,6 +237,7 @@ impl RegistryService {
                 before: snapshot(&current),
                 after: snapshot(&next),
                 changed_fields: vec!["status".into(), "statusReason".into()],
+                detail: None,
             },
         )
         .await?;
@@ -409,6 +418,7 @@ impl SupplierRegistry for RegistryService {
                     update_time: now,
                     revision: 1,
                     profile,
+                    stage: crate::stage::Stage::IceDependent,
                 };
                 tracing::Span::current().record("supplier.id", new.id.as_str());
                 db::with_retry(|| self.create_once(&principal, idempotency.as_ref(), &new)).await
@@ -607,6 +617,44 @@ impl SupplierRegistry for RegistryService {
         request: Request<pb::WithdrawSupplierRequest>,
     ) -> Result<Response<pb::Supplier>, Status> {
         respond(self.transition(&request, Action::Withdraw).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]
+    async fn create_stage_change(
+        &self,
+        request: Request<pb::CreateStageChangeRequest>,
+    ) -> Result<Response<pb::StageChange>, Status> {
+        RegistryService::create_stage_change(self, request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]
+    async fn list_stage_changes(
+        &self,
+        request: Request<pb::ListStageChangesRequest>,
+    ) -> Result<Response<pb::ListStageChangesResponse>, Status> {
+        RegistryService::list_stage_changes(self, request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id, stage_change.id = %request.get_ref().id))]
+    async fn confirm_stage_change(
+        &self,
+        request: Request<pb::ConfirmStageChangeRequest>,
+    ) -> Result<Response<pb::StageChange>, Status> {
+        let r = request.get_ref();
+        let fields = (r.supplier_id.clone(), r.id.clone(), r.note.clone());
+        self.decide_stage_change(request, (&fields.0, &fields.1, &fields.2), State::Confirmed)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id, stage_change.id = %request.get_ref().id))]
+    async fn reject_stage_change(
+        &self,
+        request: Request<pb::RejectStageChangeRequest>,
+    ) -> Result<Response<pb::StageChange>, Status> {
+        let r = request.get_ref();
+        let fields = (r.supplier_id.clone(), r.id.clone(), r.note.clone());
+        self.decide_stage_change(request, (&fields.0, &fields.1, &fields.2), State::Rejected)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]

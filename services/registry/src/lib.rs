@@ -10,6 +10,8 @@
 pub mod domain;
 pub mod grpc;
 pub mod profile;
+pub mod stage;
+mod stage_grpc;
 pub mod store;
 
 use std::net::SocketAddr;

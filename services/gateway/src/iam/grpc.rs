@@ -96,6 +96,7 @@ impl ApiKeysService {
                 before: None,
                 after: Some(snapshot(key)),
                 changed_fields: vec!["displayName".into(), "role".into(), "state".into()],
+                detail: None,
             },
         )
         .await?;
@@ -140,6 +141,7 @@ impl ApiKeysService {
                     before: Some(snapshot(&before)),
                     after: Some(snapshot(&after)),
                     changed_fields: vec!["state".into(), "revokeTime".into()],
+                    detail: None,
                 },
             )
             .await?;

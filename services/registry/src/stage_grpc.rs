@@ -1,0 +1,370 @@
+//! The stage-change half of the registry's gRPC API: recording, proposing,
+//! confirming and rejecting moves on the transition ladder.
+
+use gearshift_platform::error::respond;
+use gearshift_platform::idempotency::Idempotency;
+use gearshift_platform::{Error, Principal, db, ids, outbox, pagination, time};
+use gearshift_proto::registry::v1 as pb;
+use tonic::{Request, Response, Status};
+
+use crate::domain::{self, access};
+use crate::grpc::{RegistryService, snapshot, supplier_id};
+use crate::stage::{self, Stage, StageChange, State};
+use crate::store;
+
+pub fn stage_to_proto(s: Stage) -> pb::TransitionStage {
+    match s {
+        Stage::IceDependent => pb::TransitionStage::IceDependent,
+        Stage::Exploring => pb::TransitionStage::Exploring,
+        Stage::Planning => pb::TransitionStage::Planning,
+        Stage::Converting => pb::TransitionStage::Converting,
+        Stage::FutureCarSupplier => pb::TransitionStage::FutureCarSupplier,
+    }
+}
+
+/// A stage from the wire: `None` for unspecified, an error for unknown.
+pub fn stage_from_proto(field: &str, value: i32) -> Result<Option<Stage>, Error> {
+    match pb::TransitionStage::try_from(value) {
+        Ok(pb::TransitionStage::Unspecified) => Ok(None),
+        Ok(s) => Ok(Stage::parse(s.as_str_name())),
+        Err(_) => Err(Error::invalid(field, "is not a transition stage")),
+    }
+}
+
+pub fn change_to_proto(c: &StageChange) -> pb::StageChange {
+    pb::StageChange {
+        id: c.id.clone(),
+        supplier_id: c.supplier_id.clone(),
+        from_stage: stage_to_proto(c.from_stage) as i32,
+        to_stage: stage_to_proto(c.to_stage) as i32,
+        evidence: c.evidence.clone(),
+        evidence_documents: c.evidence_documents.clone(),
+        reason: c.reason.clone(),
+        state: match c.state {
+            State::Proposed => pb::StageChangeState::Proposed,
+            State::Confirmed => pb::StageChangeState::Confirmed,
+            State::Rejected => pb::StageChangeState::Rejected,
+        } as i32,
+        recorded_by: c.recorded_by.clone(),
+        recorded_by_role: c.recorded_by_role.clone(),
+        create_time: Some(time::to_timestamp(c.create_time)),
+        decided_by: c.decided_by.clone(),
+        decide_time: c.decide_time.map(time::to_timestamp),
+        decision_note: c.decision_note.clone(),
+    }
+}
+
+fn change_id(id: &str) -> Result<(), Error> {
+    if ids::is_valid("stc", id) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "id",
+            "is not a stage change id (stc_ followed by 26 characters)",
+        ))
+    }
+}
+
+fn change_not_found(id: &str) -> Error {
+    Error::NotFound {
+        resource: "stage change",
+        id: id.to_string(),
+    }
+}
+
+/// A confirmed or rejected proposal, or a note, bounded.
+fn note(raw: &str, required: bool) -> Result<String, Error> {
+    let note =
+        crate::profile::text(raw, stage::NOTE_MAX_CHARS).map_err(|e| Error::invalid("note", e))?;
+    if required && note.is_empty() {
+        return Err(Error::invalid(
+            "note",
+            "is required: say why the proposal is turned down",
+        ));
+    }
+    Ok(note)
+}
+
+impl RegistryService {
+    /// Moves the supplier to `change.to_stage` in `tx` and appends
+    /// `supplier.stage_changed`.
+    async fn apply_stage(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        principal: &Principal,
+        current: &domain::Supplier,
+        change: &StageChange,
+    ) -> Result<(), Error> {
+        let mut next = current.clone();
+        next.stage = change.to_stage;
+        next.revision += 1;
+        next.update_time = time::now_micros().max(current.update_time);
+        if !store::update(tx, &next, current.revision).await? {
+            return Err(Error::Transient(sqlx::Error::RowNotFound));
+        }
+        outbox::append(
+            tx,
+            outbox::NewEvent {
+                aggregate_type: "supplier",
+                aggregate_id: &current.id,
+                event_type: "supplier.stage_changed",
+                actor: principal,
+                before: snapshot(current),
+                after: snapshot(&next),
+                changed_fields: vec!["stage".into()],
+                detail: serde_json::to_value(change).ok(),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn create_stage_change_once(
+        &self,
+        principal: &Principal,
+        idempotency: Option<&Idempotency>,
+        supplier: &str,
+        req: &stage::Request,
+    ) -> Result<pb::StageChange, Error> {
+        let mut tx = self.db.begin().await?;
+        if let Some(idem) = idempotency
+            && let Some(first) = idem.claim::<pb::StageChange>(&mut tx).await?
+        {
+            return Ok(first);
+        }
+        let current = store::get(&mut tx, supplier)
+            .await?
+            .ok_or_else(|| access::not_found(supplier))?;
+        domain::ensure_editable(&current)?;
+        let state = stage::decide(principal, supplier, current.stage, req)?;
+        if state == State::Proposed
+            && let Some(open) = store::pending_proposal(&mut tx, supplier).await?
+        {
+            return Err(stage::proposal_pending(&open));
+        }
+        let now = time::now_micros();
+        let confirmed = state == State::Confirmed;
+        let change = StageChange {
+            id: ids::new_id("stc"),
+            supplier_id: supplier.to_string(),
+            from_stage: current.stage,
+            to_stage: req.to_stage,
+            evidence: req.evidence.clone(),
+            evidence_documents: req.evidence_documents.clone(),
+            reason: req.reason.clone(),
+            state,
+            recorded_by: principal.subject.clone(),
+            recorded_by_role: principal.role.to_string(),
+            create_time: now,
+            decided_by: if confirmed {
+                principal.subject.clone()
+            } else {
+                String::new()
+            },
+            decide_time: confirmed.then_some(now),
+            decision_note: String::new(),
+        };
+        store::insert_stage_change(&mut tx, &change).await?;
+        if confirmed {
+            self.apply_stage(&mut tx, principal, &current, &change)
+                .await?;
+        } else {
+            outbox::append(
+                &mut tx,
+                outbox::NewEvent {
+                    aggregate_type: "supplier",
+                    aggregate_id: supplier,
+                    event_type: "supplier.stage_change_proposed",
+                    actor: principal,
+                    before: None,
+                    after: None,
+                    changed_fields: Vec::new(),
+                    detail: serde_json::to_value(&change).ok(),
+                },
+            )
+            .await?;
+        }
+        let response = change_to_proto(&change);
+        if let Some(idem) = idempotency {
+            idem.record(&mut tx, &response).await?;
+        }
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    async fn decide_once(
+        &self,
+        principal: &Principal,
+        idempotency: Option<&Idempotency>,
+        supplier: &str,
+        id: &str,
+        verdict: State,
+        note: &str,
+    ) -> Result<pb::StageChange, Error> {
+        let mut tx = self.db.begin().await?;
+        if let Some(idem) = idempotency
+            && let Some(first) = idem.claim::<pb::StageChange>(&mut tx).await?
+        {
+            return Ok(first);
+        }
+        let current = store::get(&mut tx, supplier)
+            .await?
+            .ok_or_else(|| access::not_found(supplier))?;
+        let mut change = store::get_stage_change(&mut tx, supplier, id)
+            .await?
+            .ok_or_else(|| change_not_found(id))?;
+        if verdict == State::Confirmed {
+            domain::ensure_editable(&current)?;
+            stage::check_decidable(&change, current.stage)?;
+        } else {
+            // A stale proposal can always be turned down.
+            stage::check_decidable(&change, change.from_stage)?;
+        }
+        change.state = verdict;
+        change.decided_by = principal.subject.clone();
+        change.decide_time = Some(time::now_micros());
+        change.decision_note = note.to_string();
+        if !store::decide_stage_change(&mut tx, &change).await? {
+            return Err(Error::Transient(sqlx::Error::RowNotFound));
+        }
+        if verdict == State::Confirmed {
+            self.apply_stage(&mut tx, principal, &current, &change)
+                .await?;
+        } else {
+            outbox::append(
+                &mut tx,
+                outbox::NewEvent {
+                    aggregate_type: "supplier",
+                    aggregate_id: supplier,
+                    event_type: "supplier.stage_change_rejected",
+                    actor: principal,
+                    before: None,
+                    after: None,
+                    changed_fields: Vec::new(),
+                    detail: serde_json::to_value(&change).ok(),
+                },
+            )
+            .await?;
+        }
+        let response = change_to_proto(&change);
+        if let Some(idem) = idempotency {
+            idem.record(&mut tx, &response).await?;
+        }
+        tx.commit().await?;
+        Ok(response)
+    }
+
+    pub(crate) async fn create_stage_change(
+        &self,
+        request: Request<pb::CreateStageChangeRequest>,
+    ) -> Result<Response<pb::StageChange>, Status> {
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                let req = request.get_ref();
+                supplier_id("supplierId", &req.supplier_id)?;
+                stage::read(&principal, &req.supplier_id)?;
+                let input = req
+                    .stage_change
+                    .as_ref()
+                    .ok_or_else(|| Error::invalid("stageChange", "is required"))?;
+                let to = stage_from_proto("stageChange.toStage", input.to_stage)?;
+                let change = stage::validate(
+                    to,
+                    &input.evidence,
+                    &input.evidence_documents,
+                    &input.reason,
+                )?;
+                let idempotency =
+                    Idempotency::from_request(&request, "CreateStageChange", &principal)?;
+                db::with_retry(|| {
+                    self.create_stage_change_once(
+                        &principal,
+                        idempotency.as_ref(),
+                        &req.supplier_id,
+                        &change,
+                    )
+                })
+                .await
+            }
+            .await,
+        )
+    }
+
+    pub(crate) async fn decide_stage_change<T: prost::Message>(
+        &self,
+        request: Request<T>,
+        (supplier, id, raw_note): (&str, &str, &str),
+        verdict: State,
+    ) -> Result<Response<pb::StageChange>, Status> {
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                supplier_id("supplierId", supplier)?;
+                change_id(id)?;
+                stage::decide_proposal(&principal)?;
+                let note = note(raw_note, verdict == State::Rejected)?;
+                let method = match verdict {
+                    State::Rejected => "RejectStageChange",
+                    _ => "ConfirmStageChange",
+                };
+                let idempotency = Idempotency::from_request(&request, method, &principal)?;
+                db::with_retry(|| {
+                    self.decide_once(
+                        &principal,
+                        idempotency.as_ref(),
+                        supplier,
+                        id,
+                        verdict,
+                        &note,
+                    )
+                })
+                .await
+            }
+            .await,
+        )
+    }
+
+    pub(crate) async fn list_stage_changes(
+        &self,
+        request: Request<pb::ListStageChangesRequest>,
+    ) -> Result<Response<pb::ListStageChangesResponse>, Status> {
+        respond(
+            async {
+                let principal = Principal::from_request(&request)?;
+                let req = request.get_ref();
+                supplier_id("supplierId", &req.supplier_id)?;
+                stage::read(&principal, &req.supplier_id)?;
+                let state = match pb::StageChangeState::try_from(req.state) {
+                    Ok(pb::StageChangeState::Unspecified) => "",
+                    Ok(s) => s.as_str_name(),
+                    Err(_) => return Err(Error::invalid("state", "is not a stage change state")),
+                };
+                let mut conn = self.db.pool().acquire().await?;
+                if store::get(&mut conn, &req.supplier_id).await?.is_none() {
+                    return Err(access::not_found(&req.supplier_id));
+                }
+                drop(conn);
+                let size = pagination::page_size(req.page_size)?;
+                let fingerprint =
+                    pagination::fingerprint(&["stage-changes", &req.supplier_id, state]);
+                let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
+                let mut rows = store::list_stage_changes(
+                    self.db.pool(),
+                    &req.supplier_id,
+                    after.as_deref().unwrap_or(""),
+                    state,
+                    size + 1,
+                )
+                .await?;
+                let next_page_token =
+                    pagination::finish(&mut rows, size, &fingerprint, |c| c.id.clone());
+                Ok(pb::ListStageChangesResponse {
+                    stage_changes: rows.iter().map(change_to_proto).collect(),
+                    next_page_token,
+                })
+            }
+            .await,
+        )
+    }
+}
