@@ -397,3 +397,470 @@ mod stages {
         assert_eq!(after.body["stage"], "EXPLORING");
     }
 }
+
+mod certifications {
+    use super::common::*;
+    use gearshift_platform::engine_tests;
+    use gearshift_platform::time::seoul_date_in;
+    use serde_json::{Value, json};
+
+    engine_tests!(
+        certificates_round_trip_and_show_expiry,
+        invalid_certificates_are_refused_with_the_fields_named,
+        lists_find_standards_and_certificates_expiring_soon,
+    );
+
+    fn cert(standard: &str, from: &str, until: &str) -> Value {
+        json!({"standard": standard, "number": format!("C-{standard}-{until}"),
+               "issuer": "한국표준협회", "validFrom": from, "validUntil": until})
+    }
+
+    async fn with_certs(app: &TestApp, number: &str, certs: Value) -> String {
+        let s = app.create_supplier(number, "인증부품").await;
+        let id = s["id"].as_str().unwrap().to_string();
+        let r = app
+            .patch(
+                &format!("/v1/suppliers/{id}"),
+                &app.admin_key,
+                json!({"certifications": certs}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        id
+    }
+
+    async fn ids(app: &TestApp, query: &str) -> Vec<String> {
+        let r = app
+            .get(&format!("/v1/suppliers?{query}"), &app.admin_key)
+            .await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        r.body["suppliers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| s["id"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn certificates_round_trip_and_show_expiry(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let s = app.create_supplier(SAMSUNG, "품질부품").await;
+        let id = s["id"].as_str().unwrap();
+        let own = app.key_for(&format!("supplier:{id}")).await;
+        let (past, future) = (seoul_date_in(-1), seoul_date_in(365));
+        let updated = app
+            .patch(
+                &format!("/v1/suppliers/{id}"),
+                &own,
+                json!({"certifications": [
+                    cert("IATF_16949", "2023-01-01", &future),
+                    cert("ISO_9001", "2020-01-01", &past),
+                    {"standard": "CLUSTER_PARTS_CENTRE_MARK", "standardName": "광주 미래차 부품 인증",
+                     "number": "GJ-0001", "issuer": "광주 부품인증센터",
+                     "validFrom": "2026-01-01", "validUntil": seoul_date_in(0)},
+                ]}),
+            )
+            .await;
+        assert_eq!(updated.status, 200, "{}", updated.text);
+        let certs = updated.body["certifications"].as_array().unwrap();
+        assert_eq!(certs.len(), 3);
+        assert_eq!(certs[0]["standard"], "IATF_16949");
+        assert_eq!(certs[0]["expired"], false);
+        assert_eq!(certs[1]["expired"], true, "valid until yesterday");
+        assert_eq!(certs[2]["expired"], false, "valid through today");
+        assert_eq!(certs[2]["standardName"], "광주 미래차 부품 인증");
+
+        let read = app
+            .get(&format!("/v1/suppliers/{id}"), &app.admin_key)
+            .await;
+        assert_eq!(read.body["certifications"], updated.body["certifications"]);
+
+        let events = app
+            .get(&format!("/v1/suppliers/{id}/events"), &app.admin_key)
+            .await;
+        let last = events.body["events"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(last["type"], "supplier.updated");
+        assert_eq!(last["changedFields"], json!(["certifications"]));
+        assert_eq!(last["actorRole"], format!("supplier:{id}"));
+        assert_eq!(last["before"]["certifications"], json!([]));
+        assert_eq!(
+            last["after"]["certifications"][0]["number"],
+            certs[0]["number"]
+        );
+
+        // Removing one is a change too.
+        let fewer = app
+            .patch(
+                &format!("/v1/suppliers/{id}"),
+                &own,
+                json!({"certifications": [certs[0].clone()]}),
+            )
+            .await;
+        assert_eq!(fewer.status, 200, "{}", fewer.text);
+        assert_eq!(fewer.body["certifications"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            ids(&app, "certificationStandard=ISO_9001").await,
+            Vec::<String>::new()
+        );
+    }
+
+    async fn invalid_certificates_are_refused_with_the_fields_named(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let s = app.create_supplier(KIA, "기아").await;
+        let id = s["id"].as_str().unwrap();
+        let r = app
+            .patch(
+                &format!("/v1/suppliers/{id}"),
+                &app.admin_key,
+                json!({"certifications": [
+                    {"standard": "ISO_9001", "number": "N1", "issuer": "KSA",
+                     "validFrom": "2025-06-01", "validUntil": "2025-05-31"},
+                    {"standard": "OTHER_STANDARD", "number": "", "issuer": "x".repeat(201),
+                     "validFrom": "2025-02-30", "validUntil": "2026-01-01"},
+                    {"number": "N3", "issuer": "KSA", "validFrom": "2025-01-01"},
+                ]}),
+            )
+            .await;
+        r.assert_problem(400, "INVALID_ARGUMENT");
+        assert_eq!(
+            r.violation_fields(),
+            [
+                "supplier.certifications[0].validUntil",
+                "supplier.certifications[1].standardName",
+                "supplier.certifications[1].number",
+                "supplier.certifications[1].issuer",
+                "supplier.certifications[1].validFrom",
+                "supplier.certifications[2].standard",
+                "supplier.certifications[2].validUntil",
+            ]
+        );
+        app.patch(
+            &format!("/v1/suppliers/{id}"),
+            &app.admin_key,
+            json!({"certifications": [{"standard": "ISO_9999"}]}),
+        )
+        .await
+        .assert_problem(400, "INVALID_ARGUMENT");
+        let read = app
+            .get(&format!("/v1/suppliers/{id}"), &app.admin_key)
+            .await;
+        assert_eq!(
+            read.body["certifications"],
+            json!([]),
+            "nothing half-written"
+        );
+        assert_eq!(read.body["etag"], s["etag"]);
+    }
+
+    async fn lists_find_standards_and_certificates_expiring_soon(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let soon = with_certs(
+            &app,
+            LG,
+            json!([cert("IATF_16949", "2023-01-01", &seoul_date_in(30))]),
+        )
+        .await;
+        let later = with_certs(
+            &app,
+            NAVER,
+            json!([
+                cert("IATF_16949", "2023-01-01", &seoul_date_in(200)),
+                cert("ISO_14001", "2023-01-01", &seoul_date_in(10))
+            ]),
+        )
+        .await;
+        let expired = with_certs(
+            &app,
+            KAKAO,
+            json!([cert("IATF_16949", "2020-01-01", &seoul_date_in(-3))]),
+        )
+        .await;
+        app.create_supplier(SAMSUNG, "무인증").await;
+
+        assert_eq!(
+            ids(&app, "certificationStandard=IATF_16949").await,
+            [soon.clone(), later.clone(), expired.clone()]
+        );
+        assert_eq!(
+            ids(&app, "certificationExpiringWithinDays=90").await,
+            [soon.clone(), later.clone()],
+            "expired ones are not 'expiring'"
+        );
+        assert_eq!(
+            ids(
+                &app,
+                "certificationExpiringWithinDays=90&certificationStandard=IATF_16949"
+            )
+            .await,
+            std::slice::from_ref(&soon),
+            "both conditions hold for the same certificate"
+        );
+        assert_eq!(
+            ids(&app, "certificationExpiringWithinDays=365").await,
+            [soon, later]
+        );
+        for bad in [
+            "certificationExpiringWithinDays=-1",
+            "certificationExpiringWithinDays=5000",
+            "certificationStandard=ISO_1",
+        ] {
+            let r = app
+                .get(&format!("/v1/suppliers?{bad}"), &app.admin_key)
+                .await;
+            r.assert_problem(400, "INVALID_ARGUMENT");
+        }
+    }
+}
+
+mod listing {
+    use super::common::*;
+    use gearshift_platform::engine_tests;
+    use serde_json::{Value, json};
+
+    engine_tests!(
+        order_by_sorts_and_pages_every_supplier_once,
+        stage_and_time_ranges_narrow_the_list,
+        bad_orders_and_ranges_are_400,
+    );
+
+    /// Every supplier of a listing, following page tokens.
+    async fn all_pages(app: &TestApp, query: &str, page_size: usize) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let r = app
+                .get(
+                    &format!("/v1/suppliers?{query}&pageSize={page_size}&pageToken={token}"),
+                    &app.admin_key,
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            let page = r.body["suppliers"].as_array().cloned().unwrap_or_default();
+            assert!(page.len() <= page_size);
+            out.extend(page);
+            token = r.body["nextPageToken"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            if token.is_empty() {
+                return out;
+            }
+        }
+    }
+
+    fn field(list: &[Value], name: &str) -> Vec<Value> {
+        list.iter().map(|s| s[name].clone()).collect()
+    }
+
+    async fn order_by_sorts_and_pages_every_supplier_once(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_key.clone();
+        // Names, sizes and stages in an order unlike registration order;
+        // two share a name and two have no employee count.
+        let specs = [
+            ("다솜정밀", Some(120), 3),
+            ("가온모터스", None, 1),
+            ("나래전장", Some(40), 5),
+            ("다솜정밀", Some(40), 2),
+            ("라온배터리", None, 3),
+            ("마루소재", Some(900), 1),
+        ];
+        let mut ids = Vec::new();
+        for (i, (name, employees, rank)) in specs.iter().enumerate() {
+            let mut body =
+                json!({"businessNumber": business_number(500 + i as u64), "legalName": name});
+            if let Some(n) = employees {
+                body["employeeCount"] = json!(n);
+            }
+            let s = app.post("/v1/suppliers", &admin, body).await;
+            let id = s.body["id"].as_str().unwrap().to_string();
+            let stages = [
+                "ICE_DEPENDENT",
+                "EXPLORING",
+                "PLANNING",
+                "CONVERTING",
+                "FUTURE_CAR_SUPPLIER",
+            ];
+            if *rank > 1 {
+                let r = app
+                    .post(
+                        &format!("/v1/suppliers/{id}/stageChanges"),
+                        &admin,
+                        json!({"toStage": stages[rank - 1], "reason": "기존 사업 확인"}),
+                    )
+                    .await;
+                assert_eq!(r.status, 200, "{}", r.text);
+            }
+            ids.push(id);
+        }
+
+        let by_name = all_pages(&app, "orderBy=name", 2).await;
+        assert_eq!(
+            field(&by_name, "legalName"),
+            [
+                "가온모터스",
+                "나래전장",
+                "다솜정밀",
+                "다솜정밀",
+                "라온배터리",
+                "마루소재"
+            ]
+            .map(Value::from)
+        );
+        assert_eq!(
+            by_name[2]["id"],
+            ids[0].as_str(),
+            "ties in registration order"
+        );
+        assert_eq!(by_name[3]["id"], ids[3].as_str());
+
+        let newest_first = all_pages(&app, "orderBy=createTime%20desc", 4).await;
+        let mut expected: Vec<Value> = ids.iter().rev().map(|i| Value::from(i.as_str())).collect();
+        assert_eq!(field(&newest_first, "id"), expected);
+
+        let by_stage = all_pages(&app, "orderBy=stage%20desc", 1).await;
+        assert_eq!(
+            field(&by_stage, "stage"),
+            [
+                "FUTURE_CAR_SUPPLIER",
+                "PLANNING",
+                "PLANNING",
+                "EXPLORING",
+                "ICE_DEPENDENT",
+                "ICE_DEPENDENT"
+            ]
+            .map(Value::from)
+        );
+
+        let by_size = all_pages(&app, "orderBy=employeeCount", 4).await;
+        assert_eq!(
+            field(&by_size, "employeeCount"),
+            [
+                Value::Null,
+                Value::Null,
+                json!(40),
+                json!(40),
+                json!(120),
+                json!(900)
+            ]
+        );
+        expected = vec![
+            ids[1].as_str().into(),
+            ids[4].as_str().into(),
+            ids[2].as_str().into(),
+            ids[3].as_str().into(),
+            ids[0].as_str().into(),
+            ids[5].as_str().into(),
+        ];
+        assert_eq!(field(&by_size, "id"), expected);
+
+        // Filters and order combine; a token is bound to its order.
+        let converting_up = all_pages(&app, "orderBy=name&stage=PLANNING", 1).await;
+        assert_eq!(
+            field(&converting_up, "legalName"),
+            ["다솜정밀", "라온배터리"].map(Value::from)
+        );
+        let first = app
+            .get("/v1/suppliers?orderBy=name&pageSize=1", &admin)
+            .await;
+        let token = first.body["nextPageToken"].as_str().unwrap();
+        app.get(
+            &format!("/v1/suppliers?orderBy=stage&pageSize=1&pageToken={token}"),
+            &admin,
+        )
+        .await
+        .assert_problem(400, "INVALID_ARGUMENT");
+    }
+
+    async fn stage_and_time_ranges_narrow_the_list(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_key.clone();
+        let a = app.create_supplier(SAMSUNG, "가").await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let b = app.create_supplier(KIA, "나").await;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let c = app.create_supplier(LG, "다").await;
+        let (a_id, b_id, c_id) = (
+            a["id"].as_str().unwrap(),
+            b["id"].as_str().unwrap(),
+            c["id"].as_str().unwrap(),
+        );
+        let b_created = b["createTime"].as_str().unwrap();
+        let c_created = c["createTime"].as_str().unwrap();
+
+        let ids = |list: Vec<Value>| -> Vec<String> {
+            list.iter()
+                .map(|s| s["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            ids(all_pages(&app, &format!("createTimeFrom={b_created}"), 10).await),
+            [b_id, c_id]
+        );
+        assert_eq!(
+            ids(all_pages(&app, &format!("createTimeTo={b_created}"), 10).await),
+            [a_id]
+        );
+        assert_eq!(
+            ids(all_pages(
+                &app,
+                &format!("createTimeFrom={b_created}&createTimeTo={c_created}"),
+                10
+            )
+            .await),
+            [b_id]
+        );
+
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let moved = app
+            .post(
+                &format!("/v1/suppliers/{a_id}/stageChanges"),
+                &admin,
+                json!({"toStage": "EXPLORING"}),
+            )
+            .await;
+        assert_eq!(moved.status, 200, "{}", moved.text);
+        let a_now = app.get(&format!("/v1/suppliers/{a_id}"), &admin).await;
+        let a_updated = a_now.body["updateTime"].as_str().unwrap();
+        assert_eq!(
+            ids(all_pages(&app, &format!("updateTimeFrom={a_updated}"), 10).await),
+            [a_id]
+        );
+        assert_eq!(ids(all_pages(&app, "stage=EXPLORING", 10).await), [a_id]);
+        assert_eq!(
+            ids(all_pages(&app, "stage=ICE_DEPENDENT", 10).await),
+            [b_id, c_id]
+        );
+    }
+
+    async fn bad_orders_and_ranges_are_400(engine: Engine) {
+        let app = spawn_app(engine).await;
+        for (query, field) in [
+            ("orderBy=legalName%20sideways", "orderBy"),
+            ("orderBy=revenue", "orderBy"),
+            ("stage=ELECTRIC", "stage"),
+            (
+                "createTimeFrom=2026-02-01T00:00:00Z&createTimeTo=2026-01-01T00:00:00Z",
+                "createTimeTo",
+            ),
+            ("updateTimeFrom=yesterday", "updateTimeFrom"),
+        ] {
+            let r = app
+                .get(&format!("/v1/suppliers?{query}"), &app.admin_key)
+                .await;
+            r.assert_problem(400, "INVALID_ARGUMENT");
+            assert!(
+                r.violation_fields().iter().any(|f| f == field) || r.text.contains(field),
+                "{query}: {}",
+                r.text
+            );
+        }
+    }
+}

@@ -46,7 +46,7 @@ pub fn to_proto(s: &Supplier, show_contacts: bool) -> pb::Supplier {
         stage: crate::stage_grpc::stage_to_proto(s.stage) as i32,
         ..Default::default()
     };
-    profile::fill_proto(&s.profile, &mut out, show_contacts);
+    profile::fill_proto(&s.profile, &mut out, show_contacts, &time::seoul_today());
     out
 }
 
@@ -312,6 +312,57 @@ fn list_filter(req: &pb::ListSuppliersRequest, only: Option<&str>) -> Result<sto
     if req.query.chars().count() > 100 {
         v.add("query", "must be at most 100 characters");
     }
+    let stage = match crate::stage_grpc::stage_from_proto("stage", req.stage) {
+        Ok(s) => s.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        Err(_) => {
+            v.add("stage", "is not a transition stage");
+            String::new()
+        }
+    };
+    let certification_standard =
+        match pb::CertificationStandard::try_from(req.certification_standard) {
+            Ok(pb::CertificationStandard::Unspecified) => String::new(),
+            Ok(s) => s.as_str_name().to_string(),
+            Err(_) => {
+                v.add("certificationStandard", "is not a certification standard");
+                String::new()
+            }
+        };
+    let days = req.certification_expiring_within_days;
+    if !(0..=3650).contains(&days) {
+        v.add(
+            "certificationExpiringWithinDays",
+            "must be between 1 and 3650 days",
+        );
+    }
+    let mut range = |from_field: &str,
+                     to_field: &str,
+                     from: &Option<prost_types::Timestamp>,
+                     to: &Option<prost_types::Timestamp>| {
+        let micros = |t: &prost_types::Timestamp| {
+            t.seconds
+                .saturating_mul(1_000_000)
+                .saturating_add(i64::from(t.nanos / 1000))
+        };
+        let from = from.as_ref().map(micros).unwrap_or(i64::MIN);
+        let to = to.as_ref().map(micros).unwrap_or(i64::MAX);
+        if from > to {
+            v.add(to_field, format!("must not be before {from_field}"));
+        }
+        (from, to)
+    };
+    let create_time = range(
+        "createTimeFrom",
+        "createTimeTo",
+        &req.create_time_from,
+        &req.create_time_to,
+    );
+    let update_time = range(
+        "updateTimeFrom",
+        "updateTimeTo",
+        &req.update_time_from,
+        &req.update_time_to,
+    );
     v.into_result()?;
     Ok(store::Filter {
         only_id: only.unwrap_or_default().to_string(),
@@ -321,6 +372,11 @@ fn list_filter(req: &pb::ListSuppliersRequest, only: Option<&str>) -> Result<sto
         sme: req.sme,
         council_member: req.council_member,
         query: req.query.trim().to_string(),
+        stage,
+        certification_standard,
+        certification_expiring_within_days: days,
+        create_time,
+        update_time,
     })
 }
 
@@ -528,21 +584,25 @@ impl SupplierRegistry for RegistryService {
                 let req = request.get_ref();
                 let size = pagination::page_size(req.page_size)?;
                 let filter = list_filter(req, access::list_scope(&principal))?;
+                let order =
+                    store::Order::parse(&req.order_by).map_err(|e| Error::invalid("orderBy", e))?;
                 let parts = filter.fingerprint_parts();
-                let mut fp: Vec<&str> = vec!["suppliers"];
+                let order_part = format!("{order:?}");
+                let mut fp: Vec<&str> = vec!["suppliers", &order_part];
                 fp.extend(parts.iter().map(String::as_str));
                 let fingerprint = pagination::fingerprint(&fp);
-                let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
+                let key = pagination::decode(&req.page_token, &fingerprint)?;
+                let after = store::After::from_key(order, key)
+                    .ok_or_else(|| Error::invalid("pageToken", "is not a token this API issued"))?;
                 // One extra row tells whether another page exists.
-                let mut rows = store::list(
-                    self.db.pool(),
-                    after.as_deref().unwrap_or(""),
-                    &filter,
-                    size + 1,
-                )
-                .await?;
-                let next_page_token =
-                    pagination::finish(&mut rows, size, &fingerprint, |s| s.id.clone());
+                let mut rows =
+                    store::list(self.db.pool(), &after, &filter, order, size + 1).await?;
+                let more = rows.len() as i64 > size;
+                rows.truncate(size as usize);
+                let next_page_token = match rows.last() {
+                    Some(last) if more => pagination::encode(order.key_of(last), &fingerprint),
+                    _ => String::new(),
+                };
                 Ok(pb::ListSuppliersResponse {
                     suppliers: rows
                         .iter()

@@ -16,6 +16,21 @@ pub struct Contact {
     pub phone: String,
 }
 
+/// A certificate the company holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Certification {
+    /// A `CertificationStandard` name.
+    pub standard: String,
+    pub standard_name: String,
+    pub number: String,
+    pub issuer: String,
+    pub valid_from: String,
+    pub valid_until: String,
+}
+
+pub const CERTIFICATIONS_MAX: usize = 50;
+
 /// Everything about a supplier besides its identity and lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
@@ -40,6 +55,7 @@ pub struct Profile {
     pub primary_parts_group: String,
     pub council_member: bool,
     pub council_since: String,
+    pub certifications: Vec<Certification>,
 }
 
 /// Profile fields as named in update masks (lowerCamelCase) and their
@@ -60,6 +76,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ("primary_parts_group", "primaryPartsGroup"),
     ("council_member", "councilMember"),
     ("council_since", "councilSince"),
+    ("certifications", "certifications"),
 ];
 
 /// Fields only an operator may set.
@@ -334,6 +351,17 @@ pub fn read(input: &pb::Supplier, fields: &[&str], v: &mut Violations) -> Profil
                     .check(&f(field), parts_group(input.primary_parts_group))
                     .unwrap_or_default();
             }
+            "certifications" => {
+                if input.certifications.len() > CERTIFICATIONS_MAX {
+                    v.add(
+                        f(field),
+                        format!("at most {CERTIFICATIONS_MAX} certificates"),
+                    );
+                }
+                for (i, c) in input.certifications.iter().enumerate() {
+                    p.certifications.push(certification(i, c, v));
+                }
+            }
             "councilMember" => p.council_member = input.council_member,
             "councilSince" => {
                 p.council_since = v
@@ -344,6 +372,69 @@ pub fn read(input: &pb::Supplier, fields: &[&str], v: &mut Violations) -> Profil
         }
     }
     p
+}
+
+/// One certificate, validated; problems under `supplier.certifications[i]`.
+fn certification(i: usize, c: &pb::Certification, v: &mut Violations) -> Certification {
+    let at = |name: &str| format!("supplier.certifications[{i}].{name}");
+    let standard = match pb::CertificationStandard::try_from(c.standard) {
+        Ok(pb::CertificationStandard::Unspecified) => {
+            v.add(at("standard"), "is required");
+            String::new()
+        }
+        Ok(s) => s.as_str_name().to_string(),
+        Err(_) => {
+            v.add(at("standard"), "is not a certification standard");
+            String::new()
+        }
+    };
+    let standard_name = v
+        .check(&at("standardName"), text(&c.standard_name, 100))
+        .unwrap_or_default();
+    let named = matches!(
+        standard.as_str(),
+        "OTHER_STANDARD" | "CLUSTER_PARTS_CENTRE_MARK"
+    );
+    if named && standard_name.is_empty() {
+        v.add(at("standardName"), format!("is required for {standard}"));
+    }
+    let mut required = |name: &str, raw: &str, max: usize| match text(raw, max) {
+        Ok(t) if t.is_empty() => {
+            v.add(at(name), "is required");
+            t
+        }
+        Ok(t) => t,
+        Err(e) => {
+            v.add(at(name), e);
+            String::new()
+        }
+    };
+    let number = required("number", &c.number, 100);
+    let issuer = required("issuer", &c.issuer, 200);
+    let mut day = |name: &str, raw: &str| match date(raw) {
+        Ok(d) if d.is_empty() => {
+            v.add(at(name), "is required");
+            d
+        }
+        Ok(d) => d,
+        Err(e) => {
+            v.add(at(name), e);
+            String::new()
+        }
+    };
+    let valid_from = day("validFrom", &c.valid_from);
+    let valid_until = day("validUntil", &c.valid_until);
+    if !valid_from.is_empty() && !valid_until.is_empty() && valid_until < valid_from {
+        v.add(at("validUntil"), "must not be before validFrom");
+    }
+    Certification {
+        standard,
+        standard_name,
+        number,
+        issuer,
+        valid_from,
+        valid_until,
+    }
 }
 
 /// Copies the named fields from `from` into `into`; returns those that changed.
@@ -372,6 +463,7 @@ pub fn apply(into: &mut Profile, from: &Profile, fields: &[&str]) -> Vec<String>
     copy!("primaryPartsGroup", primary_parts_group);
     copy!("councilMember", council_member);
     copy!("councilSince", council_since);
+    copy!("certifications", certifications);
     changed
 }
 
@@ -405,7 +497,8 @@ pub fn ice_dependent(group: pb::PartsGroup) -> bool {
 }
 
 /// The profile as the API shows it; contacts only when `show_contacts`.
-pub fn fill_proto(p: &Profile, out: &mut pb::Supplier, show_contacts: bool) {
+/// Certificates whose `validUntil` is before `today` show as expired.
+pub fn fill_proto(p: &Profile, out: &mut pb::Supplier, show_contacts: bool, today: &str) {
     out.corporate_number = format_corporate_number(&p.corporate_number);
     out.english_name = p.english_name.clone();
     out.representative = p.representative.clone();
@@ -444,6 +537,20 @@ pub fn fill_proto(p: &Profile, out: &mut pb::Supplier, show_contacts: bool) {
         pb::PartsGroup::from_str_name(&p.primary_parts_group).unwrap_or_default() as i32;
     out.council_member = p.council_member;
     out.council_since = p.council_since.clone();
+    out.certifications = p
+        .certifications
+        .iter()
+        .map(|c| pb::Certification {
+            standard: pb::CertificationStandard::from_str_name(&c.standard).unwrap_or_default()
+                as i32,
+            standard_name: c.standard_name.clone(),
+            number: c.number.clone(),
+            issuer: c.issuer.clone(),
+            valid_from: c.valid_from.clone(),
+            valid_until: c.valid_until.clone(),
+            expired: c.valid_until.as_str() < today,
+        })
+        .collect();
 }
 
 #[cfg(test)]

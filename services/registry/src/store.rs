@@ -1,7 +1,7 @@
 //! The registry's SQL. One code path for SQLite and PostgreSQL (see
 //! `gearshift_platform::db` for the rules the queries follow).
 
-use gearshift_platform::{Error, db};
+use gearshift_platform::{Error, db, time};
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::domain::{BusinessNumber, Status, Supplier};
@@ -88,6 +88,7 @@ fn bind_record<'q>(query: AnyQuery<'q>, s: &'q Supplier) -> Result<AnyQuery<'q>,
 
 #[tracing::instrument(skip_all, fields(supplier.id = %s.id))]
 pub async fn insert(conn: &mut AnyConnection, s: &Supplier) -> Result<(), Error> {
+    let conn = &mut *conn;
     let query = sqlx::query(
         "INSERT INTO suppliers (business_number, legal_name, status, status_reason, update_time, revision, \
          profile, region, employee_count, sme, council_member, parts_groups, stage, stage_rank, id, create_time) \
@@ -96,13 +97,34 @@ pub async fn insert(conn: &mut AnyConnection, s: &Supplier) -> Result<(), Error>
     let result = bind_record(query, s)?
         .bind(&s.id)
         .bind(s.create_time)
-        .execute(conn)
+        .execute(&mut *conn)
         .await;
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) => write_certifications(conn, s).await,
         Err(e) if db::is_unique_violation(&e) => Err(duplicate_number(&s.business_number)),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Rewrites the supplier's rows in `supplier_certifications`.
+async fn write_certifications(conn: &mut AnyConnection, s: &Supplier) -> Result<(), Error> {
+    sqlx::query("DELETE FROM supplier_certifications WHERE supplier_id = $1")
+        .bind(&s.id)
+        .execute(&mut *conn)
+        .await?;
+    for (i, c) in s.profile.certifications.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO supplier_certifications (supplier_id, position, standard, valid_until) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&s.id)
+        .bind(i as i64)
+        .bind(&c.standard)
+        .bind(&c.valid_until)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 #[tracing::instrument(skip(conn))]
@@ -116,7 +138,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Supplier>,
 }
 
 /// What a supplier list is narrowed to; empty values mean "any".
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Filter {
     /// Only this supplier (a company's own key).
     pub only_id: String,
@@ -126,6 +148,33 @@ pub struct Filter {
     pub sme: Option<bool>,
     pub council_member: Option<bool>,
     pub query: String,
+    pub stage: String,
+    pub certification_standard: String,
+    /// Certificates expiring from today (Asia/Seoul) to this many days
+    /// ahead; 0 for no such filter.
+    pub certification_expiring_within_days: i32,
+    /// `[from, to)` in microseconds.
+    pub create_time: (i64, i64),
+    pub update_time: (i64, i64),
+}
+
+impl Default for Filter {
+    fn default() -> Self {
+        Self {
+            only_id: String::new(),
+            status: String::new(),
+            region: String::new(),
+            parts_group: String::new(),
+            sme: None,
+            council_member: None,
+            query: String::new(),
+            stage: String::new(),
+            certification_standard: String::new(),
+            certification_expiring_within_days: 0,
+            create_time: (i64::MIN, i64::MAX),
+            update_time: (i64::MIN, i64::MAX),
+        }
+    }
 }
 
 impl Filter {
@@ -139,7 +188,116 @@ impl Filter {
             format!("{:?}", self.sme),
             format!("{:?}", self.council_member),
             self.query.clone(),
+            self.stage.clone(),
+            self.certification_standard.clone(),
+            self.certification_expiring_within_days.to_string(),
+            format!("{:?}", self.create_time),
+            format!("{:?}", self.update_time),
         ]
+    }
+}
+
+/// What a supplier list is sorted by; ties in registration (id) order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Id,
+    Name,
+    CreateTime,
+    Stage,
+    EmployeeCount,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Order {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+impl Order {
+    /// Parses `orderBy`: one of the sortable fields, optionally ` desc`
+    /// (or ` asc`).
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let words: Vec<&str> = raw.split_whitespace().collect();
+        let (field, descending) = match words.as_slice() {
+            [] => return Ok(Self::default()),
+            [f] => (*f, false),
+            [f, d] if d.eq_ignore_ascii_case("desc") => (*f, true),
+            [f, d] if d.eq_ignore_ascii_case("asc") => (*f, false),
+            _ => return Err(Self::usage()),
+        };
+        let key = match field {
+            "name" | "legalName" | "legal_name" => SortKey::Name,
+            "createTime" | "create_time" => SortKey::CreateTime,
+            "stage" => SortKey::Stage,
+            "employeeCount" | "employee_count" => SortKey::EmployeeCount,
+            _ => return Err(Self::usage()),
+        };
+        Ok(Self { key, descending })
+    }
+
+    fn usage() -> String {
+        "must be one of name, createTime, stage, employeeCount, optionally followed by \" desc\""
+            .into()
+    }
+
+    /// The SQL expression sorted on (a fixed fragment, never input).
+    fn expression(self) -> &'static str {
+        match self.key {
+            SortKey::Id => "id",
+            SortKey::Name => "legal_name",
+            SortKey::CreateTime => "create_time",
+            SortKey::Stage => "stage_rank",
+            SortKey::EmployeeCount => "COALESCE(employee_count, -1)",
+        }
+    }
+
+    /// The value of the sort expression for `s`: the page token's key.
+    pub fn key_of(self, s: &Supplier) -> serde_json::Value {
+        use serde_json::json;
+        match self.key {
+            SortKey::Id => json!(s.id),
+            SortKey::Name => json!([s.legal_name, s.id]),
+            SortKey::CreateTime => json!([s.create_time, s.id]),
+            SortKey::Stage => json!([s.stage.rank(), s.id]),
+            SortKey::EmployeeCount => {
+                json!([s.profile.employee_count.map(i64::from).unwrap_or(-1), s.id])
+            }
+        }
+    }
+}
+
+/// Where a page starts: after this sort value and id.
+#[derive(Debug, Clone, PartialEq)]
+pub enum After {
+    Start,
+    Id(String),
+    Text(String, String),
+    Number(i64, String),
+}
+
+impl After {
+    /// Reads a page token's key back for `order`.
+    pub fn from_key(order: Order, key: Option<serde_json::Value>) -> Option<Self> {
+        use serde_json::Value;
+        let Some(key) = key else {
+            return Some(After::Start);
+        };
+        match (order.key, key) {
+            (SortKey::Id, Value::String(id)) => Some(After::Id(id)),
+            (SortKey::Name, Value::Array(a)) => match a.as_slice() {
+                [Value::String(v), Value::String(id)] => Some(After::Text(v.clone(), id.clone())),
+                _ => None,
+            },
+            (SortKey::Id | SortKey::Name, _) => None,
+            (_, Value::Array(a)) => match a.as_slice() {
+                [Value::Number(v), Value::String(id)] => {
+                    Some(After::Number(v.as_i64()?, id.clone()))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }
 
@@ -152,18 +310,31 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Suppliers in id (= creation) order after `after_id`, narrowed by `filter`.
+/// A page of suppliers narrowed by `filter`, sorted by `order`, starting
+/// after `after`.
 #[tracing::instrument(skip(pool))]
 pub async fn list(
     pool: &AnyPool,
-    after_id: &str,
+    after: &After,
     filter: &Filter,
+    order: Order,
     limit: i64,
 ) -> Result<Vec<Supplier>, Error> {
-    // One statement for every combination: an empty (or negative) parameter
+    // One statement per sort order: an empty (or negative) parameter
     // switches its condition off, so the SQL text never depends on input.
+    // The sort expression and direction come from fixed fragments.
+    let expr = order.expression();
+    let (cmp, dir) = if order.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let keyset = match order.key {
+        SortKey::Id => format!("id {cmp} $1"),
+        _ => format!("({expr} {cmp} $21 OR ({expr} = $21 AND id > $1))"),
+    };
     let sql = format!(
-        "SELECT {COLUMNS} FROM suppliers WHERE id > $1 \
+        "SELECT {COLUMNS} FROM suppliers WHERE ($20 = 1 OR {keyset}) \
          AND ($2 = '' OR id = $2) \
          AND ($3 = '' OR status = $3) \
          AND ($4 = '' OR region = $4) \
@@ -172,12 +343,22 @@ pub async fn list(
          AND ($7 < 0 OR council_member = $7) \
          AND ($8 = '' OR LOWER(legal_name) LIKE $9 ESCAPE '\\' \
               OR ($10 <> '' AND business_number LIKE $10 ESCAPE '\\')) \
-         ORDER BY id LIMIT $11"
+         AND ($12 = '' OR stage = $12) \
+         AND (($13 = '' AND $14 = '') OR EXISTS (SELECT 1 FROM supplier_certifications c \
+              WHERE c.supplier_id = suppliers.id AND ($13 = '' OR c.standard = $13) \
+              AND ($14 = '' OR (c.valid_until >= $15 AND c.valid_until <= $14)))) \
+         AND create_time >= $16 AND create_time < $17 \
+         AND update_time >= $18 AND update_time < $19 \
+         ORDER BY {expr} {dir}, id ASC LIMIT $11"
     );
     let query = filter.query.trim().to_lowercase();
     let digits: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
     let flag = |b: Option<bool>| b.map(i64::from).unwrap_or(-1);
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let (after_id, first) = match after {
+        After::Start => ("", 1i64),
+        After::Id(id) | After::Text(_, id) | After::Number(_, id) => (id.as_str(), 0),
+    };
+    let q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(after_id)
         .bind(&filter.only_id)
         .bind(&filter.status)
@@ -197,8 +378,27 @@ pub async fn list(
             contains_pattern(&digits)
         })
         .bind(limit)
-        .fetch_all(pool)
-        .await?;
+        .bind(&filter.stage)
+        .bind(&filter.certification_standard)
+        .bind(match filter.certification_expiring_within_days {
+            0 => String::new(),
+            days => time::seoul_date_in(i64::from(days)),
+        })
+        .bind(time::seoul_today())
+        .bind(filter.create_time.0)
+        .bind(filter.create_time.1)
+        .bind(filter.update_time.0)
+        .bind(filter.update_time.1)
+        .bind(first);
+    // $21 exists only in keyset statements, typed like the sort expression.
+    let q = match (order.key, after) {
+        (SortKey::Id, _) => q,
+        (SortKey::Name, After::Text(v, _)) => q.bind(v.clone()),
+        (SortKey::Name, _) => q.bind(String::new()),
+        (_, After::Number(v, _)) => q.bind(*v),
+        (_, _) => q.bind(0i64),
+    };
+    let rows: Vec<Row> = q.fetch_all(pool).await?;
     rows.into_iter().map(from_row).collect()
 }
 
@@ -219,10 +419,14 @@ pub async fn update(
     let result = bind_record(query, s)?
         .bind(&s.id)
         .bind(expected_revision)
-        .execute(conn)
+        .execute(&mut *conn)
         .await;
     match result {
-        Ok(done) => Ok(done.rows_affected() == 1),
+        Ok(done) if done.rows_affected() == 1 => {
+            write_certifications(conn, s).await?;
+            Ok(true)
+        }
+        Ok(_) => Ok(false),
         Err(e) if db::is_unique_violation(&e) => Err(duplicate_number(&s.business_number)),
         Err(e) => Err(e.into()),
     }
