@@ -107,6 +107,26 @@ async fn binary_starts_serves_stops_on_sigterm_and_keeps_its_data() {
         .await
         .unwrap();
     let id = created["id"].as_str().expect("created").to_string();
+    // The seeded directory is there on the first start; an operator's edit
+    // survives the next start's seeding.
+    let directory: serde_json::Value = client
+        .get(format!("http://127.0.0.1:{http}/v1/institutes"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(directory["institutes"].as_array().map(Vec::len), Some(10));
+    let edited = client
+        .patch(format!("http://127.0.0.1:{http}/v1/institutes/GJTP"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"contact": {"name": "기업지원팀", "email": "support@gjtp.example"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
 
     let (status, banner) = stop(first);
     assert!(status.success(), "exit status after SIGTERM: {status}");
@@ -124,6 +144,16 @@ async fn binary_starts_serves_stops_on_sigterm_and_keeps_its_data() {
         .await
         .unwrap();
     assert_eq!(read.status(), 200);
+    let gjtp: serde_json::Value = client
+        .get(format!("http://127.0.0.1:{http}/v1/institutes/GJTP"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gjtp["contact"]["name"], "기업지원팀", "{gjtp}");
     let (status, banner) = stop(second);
     assert!(status.success());
     assert!(!banner.contains("gsk_"), "no new key on a later start");

@@ -864,3 +864,215 @@ mod listing {
         }
     }
 }
+
+mod institutes {
+    use super::common::*;
+    use gearshift_platform::engine_tests;
+    use serde_json::{Value, json};
+
+    engine_tests!(
+        the_directory_is_seeded_and_readable_by_every_role,
+        operators_add_and_edit_partners,
+        only_operators_change_the_directory,
+    );
+
+    fn codes(r: &Reply) -> Vec<String> {
+        r.body["institutes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{}", r.text))
+            .iter()
+            .map(|i| i["code"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    async fn the_directory_is_seeded_and_readable_by_every_role(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let s = app.create_supplier(SAMSUNG, "삼성").await;
+        let company = app
+            .key_for(&format!("supplier:{}", s["id"].as_str().unwrap()))
+            .await;
+        let institute = app.key_for("institute:KETI").await;
+        for key in [&app.admin_key, &company, &institute] {
+            let all = app.get("/v1/institutes", key).await;
+            assert_eq!(all.status, 200, "{}", all.text);
+            assert_eq!(
+                codes(&all),
+                [
+                    "AICA", "EPIC", "ETRI", "GGCPA", "GJTP", "HMCRND", "KATECH", "KETI", "KITECH",
+                    "KOPTI"
+                ]
+            );
+        }
+        let katech = app.get("/v1/institutes/KATECH", &company).await;
+        assert_eq!(katech.body["nameKo"], "한국자동차연구원");
+        assert_eq!(
+            katech.body["nameEn"],
+            "Korea Automotive Technology Institute"
+        );
+        assert_eq!(katech.body["kind"], "RESEARCH_INSTITUTE");
+        let research = app
+            .get("/v1/institutes?pageSize=100", &institute)
+            .await
+            .body["institutes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "RESEARCH_INSTITUTE")
+            .count();
+        assert_eq!(research, 8);
+
+        let hydrogen = app
+            .get("/v1/institutes?partsGroup=HYDROGEN_FUEL_CELL", &company)
+            .await;
+        assert_eq!(codes(&hydrogen), ["GGCPA", "KATECH"]);
+        let training = app
+            .get("/v1/institutes?ticketCategory=WORKFORCE_TRAINING", &company)
+            .await;
+        assert_eq!(codes(&training), ["GJTP"]);
+
+        // Paging by code.
+        let first = app.get("/v1/institutes?pageSize=4", &company).await;
+        assert_eq!(codes(&first).len(), 4);
+        let token = first.body["nextPageToken"].as_str().unwrap();
+        let rest = app
+            .get(
+                &format!("/v1/institutes?pageSize=10&pageToken={token}"),
+                &company,
+            )
+            .await;
+        assert_eq!(codes(&rest).len(), 6);
+        assert_eq!(codes(&rest)[0], "GJTP");
+
+        app.get("/v1/institutes/NOPE", &company)
+            .await
+            .assert_problem(404, "NOT_FOUND");
+        app.get("/v1/institutes/no-pe", &company)
+            .await
+            .assert_problem(400, "INVALID_ARGUMENT");
+        app.get("/v1/institutes?ticketCategory=GOSSIP", &company)
+            .await
+            .assert_problem(400, "INVALID_ARGUMENT");
+    }
+
+    async fn operators_add_and_edit_partners(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let admin = app.admin_key.clone();
+        let created = app
+            .post(
+                "/v1/institutes",
+                &admin,
+                json!({"code": "GGM", "kind": "INDUSTRY_PARTNER", "nameKo": "광주글로벌모터스",
+                       "nameEn": "Gwangju Global Motors", "partsGroups": ["BODY_EXTERIOR"],
+                       "ticketCategories": ["SUPPLY_CHAIN_MARKET"],
+                       "contact": {"name": "협력사 지원", "email": "partners@ggm.example"}}),
+            )
+            .await;
+        assert_eq!(created.status, 200, "{}", created.text);
+        assert_eq!(created.body["contact"]["email"], "partners@ggm.example");
+        app.post(
+            "/v1/institutes",
+            &admin,
+            json!({"code": "GGM", "kind": "INDUSTRY_PARTNER", "nameKo": "x", "nameEn": "x"}),
+        )
+        .await
+        .assert_problem(409, "ALREADY_EXISTS");
+
+        let bad = app
+            .post(
+                "/v1/institutes",
+                &admin,
+                json!({"code": "ggm", "nameKo": " ", "nameEn": "x".repeat(201),
+                       "partsGroups": ["BODY_EXTERIOR", "BODY_EXTERIOR"],
+                       "contact": {"email": "not-an-email"}}),
+            )
+            .await;
+        bad.assert_problem(400, "INVALID_ARGUMENT");
+        assert_eq!(
+            bad.violation_fields(),
+            [
+                "institute.code",
+                "institute.kind",
+                "institute.nameKo",
+                "institute.nameEn",
+                "institute.partsGroups[1]",
+                "institute.contact.name",
+                "institute.contact.email",
+            ]
+        );
+
+        let katech = app.get("/v1/institutes/KATECH", &admin).await;
+        let etag = katech.body["etag"].as_str().unwrap();
+        let edited = app
+            .patch(
+                "/v1/institutes/KATECH",
+                &admin,
+                json!({"etag": etag, "ticketCategories": ["TESTING_CERTIFICATION"],
+                       "contact": {"name": "광주 분원", "phone": "062-000-0000"}}),
+            )
+            .await;
+        assert_eq!(edited.status, 200, "{}", edited.text);
+        assert_eq!(
+            edited.body["ticketCategories"],
+            json!(["TESTING_CERTIFICATION"])
+        );
+        assert_eq!(
+            edited.body["nameKo"], "한국자동차연구원",
+            "untouched fields stay"
+        );
+        app.patch(
+            "/v1/institutes/KATECH",
+            &admin,
+            json!({"etag": etag, "nameEn": "KATECH"}),
+        )
+        .await
+        .assert_problem(412, "ETAG_MISMATCH");
+        app.patch(
+            "/v1/institutes/KATECH",
+            &admin,
+            json!({"createTime": "2020-01-01T00:00:00Z"}),
+        )
+        .await
+        .assert_problem(400, "INVALID_ARGUMENT");
+        app.patch("/v1/institutes/NOPE", &admin, json!({"nameEn": "x"}))
+            .await
+            .assert_problem(404, "NOT_FOUND");
+        let routed = app
+            .get("/v1/institutes?ticketCategory=SUPPLY_CHAIN_MARKET", &admin)
+            .await;
+        assert!(codes(&routed).contains(&"GGM".to_string()));
+        let _: Value = edited.body;
+    }
+
+    async fn only_operators_change_the_directory(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let s = app.create_supplier(KIA, "기아").await;
+        let company = app
+            .key_for(&format!("supplier:{}", s["id"].as_str().unwrap()))
+            .await;
+        let institute = app.key_for("institute:KATECH").await;
+        let reviewer = app.key_for("reviewer").await;
+        for key in [&company, &institute, &reviewer] {
+            app.patch("/v1/institutes/KATECH", key, json!({"nameEn": "Mine now"}))
+                .await
+                .assert_problem(403, "PERMISSION_DENIED");
+            app.post(
+                "/v1/institutes",
+                key,
+                json!({"code": "FAKE", "kind": "INDUSTRY_PARTNER", "nameKo": "가짜", "nameEn": "Fake"}),
+            )
+            .await
+            .assert_problem(403, "PERMISSION_DENIED");
+        }
+        let katech = app.get("/v1/institutes/KATECH", &company).await;
+        assert_eq!(
+            katech.body["nameEn"],
+            "Korea Automotive Technology Institute"
+        );
+        app.get("/v1/institutes/FAKE", &company)
+            .await
+            .assert_problem(404, "NOT_FOUND");
+        let anonymous =
+            TestApp::send(app.request(reqwest::Method::GET, "/v1/institutes", None)).await;
+        assert_eq!(anonymous.status, 401);
+    }
+}

@@ -40,6 +40,7 @@ pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 pub const SERVICES: &[&str] = &[
     "gearshift.registry.v1.SupplierRegistry",
     "gearshift.iam.v1.ApiKeys",
+    "gearshift.registry.v1.InstituteDirectory",
 ];
 
 /// A gRPC service the gateway calls, over the network or in-process.
@@ -204,6 +205,7 @@ impl Gateway {
         let mut backends: HashMap<String, Backend> = HashMap::new();
         backends.insert(SERVICES[0].to_string(), in_process(registry.clone()));
         backends.insert(SERVICES[1].to_string(), in_process(iam_service));
+        backends.insert(SERVICES[2].to_string(), in_process(registry.clone()));
 
         let (listener, addr) = server::bind(config.listen).await?;
         tracing::info!(%addr, database = %gearshift_platform::db::redact(&url), registry = registry_url, "gateway built");

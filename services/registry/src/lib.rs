@@ -9,6 +9,7 @@
 
 pub mod domain;
 pub mod grpc;
+pub mod institutes;
 pub mod profile;
 pub mod stage;
 mod stage_grpc;
@@ -22,6 +23,7 @@ use gearshift_platform::db::Db;
 use gearshift_platform::principal::{Authenticate, PrincipalKey};
 use gearshift_platform::server::{self, ReadinessCheck};
 use gearshift_platform::shutdown::Shutdown;
+use gearshift_proto::registry::v1::institute_directory_server::InstituteDirectoryServer;
 use gearshift_proto::registry::v1::supplier_registry_server::SupplierRegistryServer;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
@@ -69,7 +71,10 @@ impl RegistryConfig {
 }
 
 /// Full gRPC names this target serves.
-pub const GRPC_SERVICES: &[&str] = &["gearshift.registry.v1.SupplierRegistry"];
+pub const GRPC_SERVICES: &[&str] = &[
+    "gearshift.registry.v1.SupplierRegistry",
+    "gearshift.registry.v1.InstituteDirectory",
+];
 
 /// A built registry: database ready, listener bound, not yet serving.
 pub struct Registry {
@@ -89,6 +94,10 @@ impl Registry {
         let url = config.database_url(data_dir);
         let db = Db::connect(&url, config.max_connections).await?;
         db.migrate(&MIGRATIONS).await?;
+        let seeded = institutes::seed(&db).await?;
+        if seeded > 0 {
+            tracing::info!(count = seeded, "institute directory seeded");
+        }
         let (listener, addr) = server::bind(config.listen).await?;
         tracing::info!(%addr, database = %gearshift_platform::db::redact(&url), "registry built");
         Ok(Self {
@@ -106,7 +115,12 @@ impl Registry {
     /// Serves until `shutdown`, then drains and closes the database.
     pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let service = grpc::RegistryService::new(self.db.clone());
-        let api = SupplierRegistryServer::with_interceptor(service, Authenticate::new(self.key));
+        let api =
+            SupplierRegistryServer::with_interceptor(service, Authenticate::new(self.key.clone()));
+        let directory = InstituteDirectoryServer::with_interceptor(
+            institutes::DirectoryService::new(self.db.clone()),
+            Authenticate::new(self.key),
+        );
         let db = self.db.clone();
         let readiness: ReadinessCheck = Arc::new(move || {
             let db = db.clone();
@@ -116,7 +130,7 @@ impl Registry {
             self.db.clone(),
             shutdown.clone(),
         ));
-        let routes = tonic::service::Routes::new(api);
+        let routes = tonic::service::Routes::new(api).add_service(directory);
         let result =
             server::serve_grpc(self.listener, routes, GRPC_SERVICES, readiness, shutdown).await;
         maintenance.abort();

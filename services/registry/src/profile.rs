@@ -128,6 +128,14 @@ pub fn text(raw: &str, max: usize) -> Result<String, String> {
     Ok(t.to_string())
 }
 
+/// Like [`text`], and not empty.
+pub fn required_text(raw: &str, max: usize) -> Result<String, String> {
+    match text(raw, max)? {
+        t if t.is_empty() => Err("is required".into()),
+        t => Ok(t),
+    }
+}
+
 /// `YYYY-MM-DD`, a real calendar date from 1900 on.
 pub fn date(raw: &str) -> Result<String, String> {
     let t = raw.trim();
@@ -220,6 +228,21 @@ fn parts_group(value: i32) -> Result<String, String> {
     match pb::PartsGroup::try_from(value) {
         Ok(pb::PartsGroup::Unspecified) | Err(_) => Err("is not a parts group".into()),
         Ok(g) => Ok(g.as_str_name().to_string()),
+    }
+}
+
+/// A contact, validated; problems under `<prefix>.<field>`.
+pub fn contact(c: &pb::Contact, prefix: &str, v: &mut Violations) -> Contact {
+    let at = |name: &str| format!("{prefix}.{name}");
+    let name = v.check(&at("name"), text(&c.name, 100)).unwrap_or_default();
+    if name.is_empty() {
+        v.add(at("name"), "is required");
+    }
+    Contact {
+        name,
+        role: v.check(&at("role"), text(&c.role, 100)).unwrap_or_default(),
+        email: v.check(&at("email"), email(&c.email)).unwrap_or_default(),
+        phone: v.check(&at("phone"), phone(&c.phone)).unwrap_or_default(),
     }
 }
 
@@ -317,17 +340,8 @@ pub fn read(input: &pb::Supplier, fields: &[&str], v: &mut Violations) -> Profil
                     v.add(f(field), "at most 20 contacts");
                 }
                 for (i, c) in input.contacts.iter().enumerate() {
-                    let at = |name: &str| format!("supplier.contacts[{i}].{name}");
-                    let name = v.check(&at("name"), text(&c.name, 100)).unwrap_or_default();
-                    if name.is_empty() {
-                        v.add(at("name"), "is required");
-                    }
-                    p.contacts.push(Contact {
-                        name,
-                        role: v.check(&at("role"), text(&c.role, 100)).unwrap_or_default(),
-                        email: v.check(&at("email"), email(&c.email)).unwrap_or_default(),
-                        phone: v.check(&at("phone"), phone(&c.phone)).unwrap_or_default(),
-                    });
+                    p.contacts
+                        .push(contact(c, &format!("supplier.contacts[{i}]"), v));
                 }
             }
             "partsGroups" => {
@@ -398,16 +412,9 @@ fn certification(i: usize, c: &pb::Certification, v: &mut Violations) -> Certifi
     if named && standard_name.is_empty() {
         v.add(at("standardName"), format!("is required for {standard}"));
     }
-    let mut required = |name: &str, raw: &str, max: usize| match text(raw, max) {
-        Ok(t) if t.is_empty() => {
-            v.add(at(name), "is required");
-            t
-        }
-        Ok(t) => t,
-        Err(e) => {
-            v.add(at(name), e);
-            String::new()
-        }
+    let mut required = |name: &str, raw: &str, max: usize| {
+        v.check(&at(name), required_text(raw, max))
+            .unwrap_or_default()
     };
     let number = required("number", &c.number, 100);
     let issuer = required("issuer", &c.issuer, 200);
