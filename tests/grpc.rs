@@ -14,6 +14,8 @@ engine_tests!(
     a_call_without_a_valid_principal_is_unauthenticated,
     a_signed_principal_reaches_the_registry_directly,
     batch_get_returns_suppliers_in_the_order_asked,
+    eligibility_reports_each_rule_with_a_reason,
+    a_call_past_its_deadline_is_cut_off_and_writes_nothing,
 );
 
 async fn client(app: &TestApp) -> SupplierRegistryClient<tonic::transport::Channel> {
@@ -198,4 +200,199 @@ async fn batch_get_returns_suppliers_in_the_order_asked(engine: Engine) {
         .await
         .unwrap_err();
     assert_eq!(own.code(), tonic::Code::NotFound);
+}
+
+async fn eligibility_reports_each_rule_with_a_reason(engine: Engine) {
+    use pb::eligibility_rule::Rule;
+    let app = spawn_app(engine).await;
+    let key = PrincipalKey::load_or_create(None, &app.data_dir).unwrap();
+    let mut registry = client(&app).await;
+    let r = app
+        .post(
+            "/v1/suppliers",
+            &app.admin_key,
+            serde_json::json!({"businessNumber": KIA, "legalName": "기아부품", "sme": true,
+                "employeeCount": 120, "address": {"line": "광주 광산구", "region": "GWANGJU_GWANGSAN_GU"},
+                "partsGroups": ["TRANSMISSION_DRIVELINE"], "primaryPartsGroup": "TRANSMISSION_DRIVELINE"}),
+        )
+        .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let rules = |list: Vec<Rule>| -> Vec<pb::EligibilityRule> {
+        list.into_iter()
+            .map(|r| pb::EligibilityRule { rule: Some(r) })
+            .collect()
+    };
+    let ask = |rules: Vec<pb::EligibilityRule>, role: Role| {
+        signed(
+            pb::CheckEligibilityRequest {
+                supplier_id: id.clone(),
+                rules,
+            },
+            &key,
+            role,
+        )
+    };
+
+    let answer = registry
+        .check_eligibility(ask(
+            rules(vec![
+                Rule::Local(true),
+                Rule::Sme(true),
+                Rule::EmployeeCount(pb::EmployeeRange {
+                    min: Some(10),
+                    max: Some(300),
+                }),
+                Rule::Active(true),
+                Rule::MinStage(pb::TransitionStage::Exploring as i32),
+                Rule::PartsGroupIn(pb::PartsGroupSet {
+                    groups: vec![pb::PartsGroup::BatteryEnergyStorage as i32],
+                }),
+            ]),
+            Role::Reviewer,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!answer.eligible);
+    let summary: Vec<(&str, bool)> = answer
+        .results
+        .iter()
+        .map(|r| (r.rule.as_str(), r.passed))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("local", true),
+            ("sme", true),
+            ("employeeCount", true),
+            ("active", false),
+            ("minStage", false),
+            ("partsGroupIn", false),
+        ]
+    );
+    assert_eq!(answer.results[3].reason, "status is PENDING_VERIFICATION");
+    assert_eq!(
+        answer.results[4].reason,
+        "stage ICE_DEPENDENT is below EXPLORING"
+    );
+
+    app.post(
+        &format!("/v1/suppliers/{id}:verify"),
+        &app.admin_key,
+        serde_json::json!({}),
+    )
+    .await;
+    let now = registry
+        .check_eligibility(ask(
+            rules(vec![Rule::Active(true), Rule::Local(true)]),
+            Role::Supplier(id.clone()),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(now.eligible, "{:?}", now.results);
+
+    let other = app.create_supplier(LG, "LG").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hidden = registry
+        .check_eligibility(ask(rules(vec![Rule::Active(true)]), Role::Supplier(other)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        hidden.code(),
+        tonic::Code::NotFound,
+        "a company checks only itself"
+    );
+    let empty = registry
+        .check_eligibility(ask(vec![], Role::Operator))
+        .await
+        .unwrap_err();
+    assert_eq!(empty.code(), tonic::Code::InvalidArgument);
+    let unknown = registry
+        .check_eligibility(signed(
+            pb::CheckEligibilityRequest {
+                supplier_id: "sup_00000000000000000000000000".into(),
+                rules: rules(vec![Rule::Active(true)]),
+            },
+            &key,
+            Role::Operator,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+}
+
+/// Holds the suppliers table locked from another connection, so a write
+/// waits; a call with a short deadline then ends with DEADLINE_EXCEEDED,
+/// and its transaction is rolled back rather than finishing later.
+async fn a_call_past_its_deadline_is_cut_off_and_writes_nothing(engine: Engine) {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = test_args(engine, dir.path()).await;
+    args.gateway.request_timeout = std::time::Duration::from_millis(300);
+    let url = args.registry.database_url.clone().unwrap();
+    let app = spawn_with(args, dir).await;
+    let key = PrincipalKey::load_or_create(None, &app.data_dir).unwrap();
+    let mut registry = client(&app).await;
+
+    sqlx::any::install_default_drivers();
+    let mut blocker = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let lock = match engine {
+        Engine::Sqlite => "BEGIN IMMEDIATE",
+        Engine::Postgres => "BEGIN",
+    };
+    sqlx::raw_sql(lock).execute(&mut blocker).await.unwrap();
+    if engine == Engine::Postgres {
+        sqlx::raw_sql("LOCK TABLE suppliers IN EXCLUSIVE MODE")
+            .execute(&mut blocker)
+            .await
+            .unwrap();
+    }
+
+    let mut request = signed(
+        pb::CreateSupplierRequest {
+            supplier: Some(pb::Supplier {
+                business_number: NAVER.into(),
+                legal_name: "네이버".into(),
+                ..Default::default()
+            }),
+        },
+        &key,
+        Role::Operator,
+    );
+    request.set_timeout(std::time::Duration::from_millis(300));
+    let cut = registry.create_supplier(request).await.unwrap_err();
+    // tonic reports its own deadline as CANCELLED "Timeout expired"
+    // (whichever side noticed first); either way the call is cut off.
+    assert!(
+        matches!(
+            cut.code(),
+            tonic::Code::DeadlineExceeded | tonic::Code::Cancelled
+        ),
+        "{cut:?}"
+    );
+
+    // Through the gateway the same deadline is a 504.
+    app.post(
+        "/v1/suppliers",
+        &app.admin_key,
+        serde_json::json!({"businessNumber": KAKAO, "legalName": "카카오"}),
+    )
+    .await
+    .assert_problem(504, "DEADLINE_EXCEEDED");
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let list = app.get("/v1/suppliers", &app.admin_key).await;
+    assert_eq!(
+        list.body["suppliers"].as_array().map(Vec::len),
+        Some(0),
+        "the cut-off call left nothing behind: {}",
+        list.text
+    );
 }

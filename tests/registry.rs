@@ -1076,3 +1076,146 @@ mod institutes {
         assert_eq!(anonymous.status, 401);
     }
 }
+
+mod programme {
+    use super::common::*;
+    use gearshift_platform::engine_tests;
+    use gearshift_platform::time::seoul_date_in;
+    use serde_json::json;
+
+    engine_tests!(
+        stats_show_the_programme_against_its_configured_target,
+        parts_groups_say_which_depend_on_the_engine,
+    );
+
+    async fn stats_show_the_programme_against_its_configured_target(engine: Engine) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = test_args(engine, dir.path()).await;
+        args.registry.target_suppliers = 4;
+        args.registry.target_year = 2028;
+        let app = spawn_with(args, dir).await;
+        let admin = app.admin_key.clone();
+
+        let mut ids = Vec::new();
+        for (i, region) in ["GWANGJU_BUK_GU", "GWANGJU_BUK_GU", "GWANGJU_GWANGSAN_GU"]
+            .iter()
+            .enumerate()
+        {
+            let r = app
+                .post(
+                    "/v1/suppliers",
+                    &admin,
+                    json!({"businessNumber": business_number(900 + i as u64), "legalName": format!("부품{i}"),
+                           "address": {"line": "광주광역시", "region": region},
+                           "partsGroups": ["BATTERY_ENERGY_STORAGE", "THERMAL_MANAGEMENT"],
+                           "primaryPartsGroup": "BATTERY_ENERGY_STORAGE",
+                           "certifications": [{"standard": "IATF_16949", "number": format!("N{i}"),
+                               "issuer": "KSA", "validFrom": "2024-01-01", "validUntil": seoul_date_in(30 * i as i64 + 10)}]}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            ids.push(r.body["id"].as_str().unwrap().to_string());
+        }
+        let withdrawn = app.create_supplier(SAMSUNG, "탈퇴").await;
+        app.post(
+            &format!(
+                "/v1/suppliers/{}:withdraw",
+                withdrawn["id"].as_str().unwrap()
+            ),
+            &admin,
+            json!({}),
+        )
+        .await;
+        app.post(
+            &format!("/v1/suppliers/{}:verify", ids[0]),
+            &admin,
+            json!({}),
+        )
+        .await;
+        for id in &ids[..2] {
+            let r = app
+                .post(
+                    &format!("/v1/suppliers/{id}/stageChanges"),
+                    &admin,
+                    json!({"toStage": "FUTURE_CAR_SUPPLIER", "reason": "양산 납품 확인"}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        app.post(
+            &format!("/v1/suppliers/{}/stageChanges", ids[1]),
+            &admin,
+            json!({"toStage": "CONVERTING", "reason": "납품 중단"}),
+        )
+        .await;
+
+        let institute = app.key_for("institute:GJTP").await;
+        let stats = app.get("/v1/registry/stats", &institute).await;
+        assert_eq!(stats.status, 200, "{}", stats.text);
+        let s = &stats.body;
+        assert_eq!(s["totalSuppliers"], 4);
+        assert_eq!(s["suppliersByStatus"]["ACTIVE"], 1);
+        assert_eq!(s["suppliersByStatus"]["PENDING_VERIFICATION"], 2);
+        assert_eq!(s["suppliersByStatus"]["WITHDRAWN"], 1);
+        assert_eq!(s["suppliersByStage"]["FUTURE_CAR_SUPPLIER"], 1);
+        assert_eq!(s["suppliersByStage"]["CONVERTING"], 1);
+        assert_eq!(
+            s["suppliersByStage"]["ICE_DEPENDENT"], 1,
+            "the withdrawn one is not counted"
+        );
+        assert_eq!(s["suppliersByRegion"]["GWANGJU_BUK_GU"], 2);
+        assert_eq!(s["suppliersByRegion"]["GWANGJU_GWANGSAN_GU"], 1);
+        assert_eq!(
+            s["suppliersByPartsGroupAndStage"]["THERMAL_MANAGEMENT"]["byStage"]["FUTURE_CAR_SUPPLIER"],
+            1
+        );
+        assert_eq!(
+            s["suppliersByPartsGroupAndStage"]["POWERTRAIN_ENGINE"]["byStage"]["ICE_DEPENDENT"],
+            0
+        );
+        assert_eq!(
+            s["target"],
+            json!({"futureCarSuppliers": 1, "target": 4, "targetYear": 2028, "percent": 25.0})
+        );
+        let quarters = s["transitionsPerQuarter"].as_array().unwrap();
+        assert_eq!(quarters.len(), 1);
+        assert_eq!(quarters[0]["movesUp"], 2);
+        assert_eq!(quarters[0]["movesDown"], 1);
+        assert_eq!(quarters[0]["reachedFutureCarSupplier"], 2);
+        assert_eq!(s["certificationsExpiringIn90Days"], 3);
+
+        assert_eq!(app.get("/v1/registry/stats", &admin).await.status, 200);
+        let company = app.key_for(&format!("supplier:{}", ids[0])).await;
+        app.get("/v1/registry/stats", &company)
+            .await
+            .assert_problem(403, "PERMISSION_DENIED");
+        let reviewer = app.key_for("reviewer").await;
+        app.get("/v1/registry/stats", &reviewer)
+            .await
+            .assert_problem(403, "PERMISSION_DENIED");
+    }
+
+    async fn parts_groups_say_which_depend_on_the_engine(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let institute = app.key_for("institute:KATECH").await;
+        let r = app.get("/v1/partsGroups", &institute).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let groups = r.body["partsGroups"].as_array().unwrap();
+        assert_eq!(groups.len(), 16, "every group but UNSPECIFIED");
+        let ice: Vec<&str> = groups
+            .iter()
+            .filter(|g| g["iceDependent"] == true)
+            .map(|g| g["partsGroup"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ice,
+            [
+                "POWERTRAIN_ENGINE",
+                "TRANSMISSION_DRIVELINE",
+                "EXHAUST_SYSTEM",
+                "FUEL_SYSTEM"
+            ]
+        );
+        assert_eq!(groups[6]["nameKo"], "배터리·에너지저장");
+    }
+}

@@ -517,15 +517,16 @@ async fn invoke(
     // The deadline travels as `grpc-timeout`; the service stops work past it.
     request.set_timeout(timeout);
     let call = unary(backend.clone(), path, route.rpc.output(), request);
-    match tokio::time::timeout(timeout, call).await {
-        Err(_) => Err(Problem::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "DEADLINE_EXCEEDED",
-            format!(
-                "the service did not answer within {} ms",
-                timeout.as_millis()
-            ),
-        )),
+    let started = tokio::time::Instant::now();
+    let result = tokio::time::timeout(timeout, call).await;
+    // The service, or the channel, may notice the same deadline a moment
+    // before our timer does, and says so in its own words (tonic: CANCELLED
+    // "Timeout expired", or a wrapped transport error). Past the deadline,
+    // any failure is the deadline.
+    let past_deadline = started.elapsed() >= timeout;
+    match result {
+        Err(_) => Err(deadline_exceeded(timeout)),
+        Ok(Err(_)) if past_deadline => Err(deadline_exceeded(timeout)),
         Ok(Err(status)) => {
             if status.code() == tonic::Code::Unavailable {
                 tracing::warn!(service = %route.service_name(), message = status.message(), "backend unavailable");
@@ -534,6 +535,17 @@ async fn invoke(
         }
         Ok(Ok(response)) => Ok(response),
     }
+}
+
+fn deadline_exceeded(timeout: Duration) -> Problem {
+    Problem::new(
+        StatusCode::GATEWAY_TIMEOUT,
+        "DEADLINE_EXCEEDED",
+        format!(
+            "the service did not answer within {} ms",
+            timeout.as_millis()
+        ),
+    )
 }
 
 async fn unary(

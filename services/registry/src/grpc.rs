@@ -19,11 +19,12 @@ use crate::{profile, store};
 #[derive(Clone, Debug)]
 pub struct RegistryService {
     pub(crate) db: db::Db,
+    pub(crate) target: crate::programme::Target,
 }
 
 impl RegistryService {
-    pub fn new(db: db::Db) -> Self {
-        Self { db }
+    pub fn new(db: db::Db, target: crate::programme::Target) -> Self {
+        Self { db, target }
     }
 }
 
@@ -715,6 +716,30 @@ impl SupplierRegistry for RegistryService {
         let fields = (r.supplier_id.clone(), r.id.clone(), r.note.clone());
         self.decide_stage_change(request, (&fields.0, &fields.1, &fields.2), State::Rejected)
             .await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_registry_stats(
+        &self,
+        request: Request<pb::GetRegistryStatsRequest>,
+    ) -> Result<Response<pb::RegistryStats>, Status> {
+        RegistryService::get_registry_stats(self, request).await
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]
+    async fn check_eligibility(
+        &self,
+        request: Request<pb::CheckEligibilityRequest>,
+    ) -> Result<Response<pb::CheckEligibilityResponse>, Status> {
+        RegistryService::check_eligibility(self, request).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_parts_groups(
+        &self,
+        request: Request<pb::ListPartsGroupsRequest>,
+    ) -> Result<Response<pb::ListPartsGroupsResponse>, Status> {
+        respond(Principal::from_request(&request).map(|_| crate::programme::parts_groups()))
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]

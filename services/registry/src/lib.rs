@@ -11,6 +11,7 @@ pub mod domain;
 pub mod grpc;
 pub mod institutes;
 pub mod profile;
+pub mod programme;
 pub mod stage;
 mod stage_grpc;
 pub mod store;
@@ -60,6 +61,26 @@ pub struct RegistryConfig {
         default_value_t = 8
     )]
     pub max_connections: u32,
+    /// The programme's target: local companies turned into future-car suppliers.
+    #[arg(
+        id = "registry_target_suppliers",
+        value_name = "N",
+        long = "registry-target-suppliers",
+        env = "GEARSHIFT_REGISTRY_TARGET_SUPPLIERS",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(u32).range(1..=100_000)
+    )]
+    pub target_suppliers: u32,
+    /// The year that target is for.
+    #[arg(
+        id = "registry_target_year",
+        value_name = "YEAR",
+        long = "registry-target-year",
+        env = "GEARSHIFT_REGISTRY_TARGET_YEAR",
+        default_value_t = 2030,
+        value_parser = clap::value_parser!(u32).range(2000..=2100)
+    )]
+    pub target_year: u32,
 }
 
 impl RegistryConfig {
@@ -79,6 +100,7 @@ pub const GRPC_SERVICES: &[&str] = &[
 /// A built registry: database ready, listener bound, not yet serving.
 pub struct Registry {
     db: Db,
+    target: programme::Target,
     listener: TcpListener,
     addr: SocketAddr,
     key: PrincipalKey,
@@ -102,6 +124,10 @@ impl Registry {
         tracing::info!(%addr, database = %gearshift_platform::db::redact(&url), "registry built");
         Ok(Self {
             db,
+            target: programme::Target {
+                suppliers: config.target_suppliers,
+                year: config.target_year,
+            },
             listener,
             addr,
             key,
@@ -114,7 +140,7 @@ impl Registry {
 
     /// Serves until `shutdown`, then drains and closes the database.
     pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let service = grpc::RegistryService::new(self.db.clone());
+        let service = grpc::RegistryService::new(self.db.clone(), self.target);
         let api =
             SupplierRegistryServer::with_interceptor(service, Authenticate::new(self.key.clone()));
         let directory = InstituteDirectoryServer::with_interceptor(

@@ -618,3 +618,39 @@ pub async fn list_stage_changes(
         .await?;
     rows.into_iter().map(stage_from_row).collect()
 }
+
+/// The raw counts behind the programme's figures.
+#[tracing::instrument(skip_all)]
+pub async fn programme_counts(pool: &AnyPool) -> Result<crate::programme::Counts, Error> {
+    let by_status_stage_region: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT status, stage, region, COUNT(*) FROM suppliers GROUP BY status, stage, region",
+    )
+    .fetch_all(pool)
+    .await?;
+    let by_groups_stage: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT parts_groups, stage, COUNT(*) FROM suppliers WHERE status <> 'WITHDRAWN' \
+         GROUP BY parts_groups, stage",
+    )
+    .fetch_all(pool)
+    .await?;
+    let moves: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT from_stage, to_stage, decide_time FROM stage_changes \
+         WHERE state = 'CONFIRMED' AND decide_time IS NOT NULL",
+    )
+    .fetch_all(pool)
+    .await?;
+    let (certifications_expiring,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM supplier_certifications c JOIN suppliers s ON s.id = c.supplier_id \
+         WHERE s.status <> 'WITHDRAWN' AND c.valid_until >= $1 AND c.valid_until <= $2",
+    )
+    .bind(time::seoul_today())
+    .bind(time::seoul_date_in(90))
+    .fetch_one(pool)
+    .await?;
+    Ok(crate::programme::Counts {
+        by_status_stage_region,
+        by_groups_stage,
+        moves,
+        certifications_expiring,
+    })
+}
