@@ -1089,7 +1089,8 @@ mod filters {
             .post(
                 "/v1/suppliers",
                 &app.admin_key,
-                json!({"businessNumber": KIA, "legalName": "빛그린엔진 50%", "sme": false, "councilMember": true,
+                json!({"businessNumber": KIA, "legalName": "빛그린엔진 50%", "englishName": "Bitgreen Engine Works",
+                       "sme": false, "councilMember": true,
                        "address": {"line": "북구", "region": "GWANGJU_BUK_GU"},
                        "partsGroups": ["POWERTRAIN_ENGINE", "BATTERY_ENERGY_STORAGE"], "primaryPartsGroup": "POWERTRAIN_ENGINE"}),
             )
@@ -1146,6 +1147,11 @@ mod filters {
             ids(&app, "query=SOLUTIONS").await,
             std::slice::from_ref(&battery),
             "Latin letters in any case"
+        );
+        assert_eq!(
+            ids(&app, "query=engine%20WORKS").await,
+            std::slice::from_ref(&engine_maker),
+            "the English name too"
         );
         assert_eq!(
             ids(&app, "query=50%25").await,

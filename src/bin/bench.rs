@@ -1,5 +1,6 @@
-//! Load harness: `GET /v1/suppliers/{id}` through the gateway beside
-//! `GetSupplier` over direct gRPC, against the real `gearshift` binary.
+//! Load harness against the real `gearshift` binary: `GET /v1/suppliers/{id}`
+//! through the gateway beside `GetSupplier` over direct gRPC, and filtered
+//! supplier list pages through the gateway.
 //!
 //! It starts the release binary on a fresh data folder (SQLite, or the
 //! PostgreSQL URLs given), measures start-to-ready time and idle memory,
@@ -40,6 +41,163 @@ struct Args {
     /// Gateway database (default: SQLite in a temporary folder).
     #[arg(long)]
     gateway_database_url: Option<String>,
+    /// Which loads to run: `get` (gateway vs direct), `list` (filtered pages).
+    #[arg(long, value_delimiter = ',', default_value = "get,list")]
+    loads: Vec<String>,
+    /// Requests in flight at once for the list loads.
+    #[arg(long, default_value_t = 4)]
+    list_concurrency: usize,
+}
+
+/// Filtered list pages the `list` load asks for, each measured on its own.
+const LIST_QUERIES: &[(&str, &str)] = &[
+    ("first page, no filter", "pageSize=50"),
+    (
+        "status + region",
+        "status=ACTIVE&region=GWANGJU_BUK_GU&pageSize=50",
+    ),
+    (
+        "parts group, by name",
+        "partsGroup=BATTERY_ENERGY_STORAGE&orderBy=name&pageSize=50",
+    ),
+    (
+        "stage + SME, by employees",
+        "stage=PLANNING&sme=true&orderBy=employeeCount%20desc&pageSize=50",
+    ),
+    (
+        "cert expiring in 90 days",
+        "certificationExpiringWithinDays=90&pageSize=50",
+    ),
+    (
+        "IATF 16949 holders",
+        "certificationStandard=IATF_16949&pageSize=50",
+    ),
+    ("name search", "query=%EB%B6%80%ED%92%88%201234&pageSize=50"),
+    (
+        "created in a range, newest",
+        "createTimeFrom=2020-01-01T00:00:00Z&orderBy=createTime%20desc&pageSize=50",
+    ),
+];
+
+const REGIONS: [pb::Region; 6] = [
+    pb::Region::GwangjuDongGu,
+    pb::Region::GwangjuSeoGu,
+    pb::Region::GwangjuNamGu,
+    pb::Region::GwangjuBukGu,
+    pb::Region::GwangjuGwangsanGu,
+    pb::Region::OutsideGwangju,
+];
+
+/// A varied supplier for seed `i`: region, size, groups and certificates
+/// spread so that every list filter matches a part of the data.
+fn seed_supplier(i: usize) -> pb::Supplier {
+    let groups = [
+        pb::PartsGroup::PowertrainEngine,
+        pb::PartsGroup::BatteryEnergyStorage,
+        pb::PartsGroup::ThermalManagement,
+        pb::PartsGroup::BodyExterior,
+        pb::PartsGroup::AdasSensorsLidar,
+        pb::PartsGroup::ChassisSuspensionBrakes,
+    ];
+    let g1 = groups[i % groups.len()];
+    let g2 = groups[(i / 7) % groups.len()];
+    let mut parts_groups = vec![g1 as i32];
+    if g2 != g1 {
+        parts_groups.push(g2 as i32);
+    }
+    let standards = [
+        pb::CertificationStandard::Iatf16949,
+        pb::CertificationStandard::Iso9001,
+        pb::CertificationStandard::Iso14001,
+    ];
+    let certifications = (0..i % 3)
+        .map(|k| pb::Certification {
+            standard: standards[(i + k) % standards.len()] as i32,
+            number: format!("C{i}-{k}"),
+            issuer: "KSA".into(),
+            valid_from: "2024-01-01".into(),
+            valid_until: format!("20{}-{:02}-15", 26 + (i + k) % 4, 1 + (i * 7 + k) % 12),
+            ..Default::default()
+        })
+        .collect();
+    pb::Supplier {
+        business_number: business_number(i),
+        legal_name: format!("벤치마크 부품 {i}"),
+        address: Some(pb::Address {
+            line: "광주광역시".into(),
+            region: REGIONS[i % REGIONS.len()] as i32,
+            postal_code: String::new(),
+        }),
+        employee_count: Some(((i * 37) % 900) as i32),
+        sme: Some(!i.is_multiple_of(4)),
+        parts_groups,
+        primary_parts_group: g1 as i32,
+        certifications,
+        ..Default::default()
+    }
+}
+
+/// Seeds `n` suppliers over gRPC from a few tasks at once; every third is
+/// verified and the stages are spread over the ladder.
+async fn seed(
+    channel: tonic::transport::Channel,
+    key: &PrincipalKey,
+    n: usize,
+) -> anyhow::Result<Vec<String>> {
+    let tasks = 8;
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (channel, key) = (channel.clone(), key.clone());
+        handles.push(tokio::spawn(async move {
+            let mut client = SupplierRegistryClient::new(channel);
+            let mut ids = Vec::new();
+            for i in (t..n).step_by(tasks) {
+                let created = client
+                    .create_supplier(signed(
+                        pb::CreateSupplierRequest {
+                            supplier: Some(seed_supplier(i)),
+                        },
+                        &key,
+                    ))
+                    .await?
+                    .into_inner();
+                if i.is_multiple_of(3) {
+                    client
+                        .verify_supplier(signed(
+                            pb::VerifySupplierRequest {
+                                id: created.id.clone(),
+                                ..Default::default()
+                            },
+                            &key,
+                        ))
+                        .await?;
+                }
+                let stage = 1 + (i % 5) as i32;
+                if stage > 1 {
+                    client
+                        .create_stage_change(signed(
+                            pb::CreateStageChangeRequest {
+                                supplier_id: created.id.clone(),
+                                stage_change: Some(pb::StageChange {
+                                    to_stage: stage,
+                                    reason: "benchmark seed".into(),
+                                    ..Default::default()
+                                }),
+                            },
+                            &key,
+                        ))
+                        .await?;
+                }
+                ids.push(created.id);
+            }
+            anyhow::Ok(ids)
+        }));
+    }
+    let mut ids = Vec::with_capacity(n);
+    for h in handles {
+        ids.extend(h.await??);
+    }
+    Ok(ids)
 }
 
 struct Server {
@@ -134,7 +292,7 @@ fn business_number(seed: usize) -> String {
 }
 
 struct Stats {
-    name: &'static str,
+    name: String,
     requests: usize,
     errors: usize,
     elapsed: Duration,
@@ -164,7 +322,7 @@ impl Stats {
 }
 
 /// Runs `op` from `concurrency` tasks for `seconds` and collects latencies.
-async fn load<F, Fut>(name: &'static str, concurrency: usize, seconds: u64, op: F) -> Stats
+async fn load<F, Fut>(name: &str, concurrency: usize, seconds: u64, op: F) -> Stats
 where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send,
@@ -203,7 +361,7 @@ where
     let elapsed = started.elapsed();
     latencies.sort();
     Stats {
-        name,
+        name: name.to_string(),
         requests: latencies.len(),
         errors,
         elapsed,
@@ -231,25 +389,9 @@ async fn main() -> anyhow::Result<()> {
         .tcp_nodelay(true)
         .connect()
         .await?;
-    let mut client = SupplierRegistryClient::new(channel.clone());
-    let mut ids = Vec::with_capacity(args.suppliers);
-    for i in 0..args.suppliers {
-        let supplier = pb::Supplier {
-            business_number: business_number(i),
-            legal_name: format!("벤치마크 부품 {i}"),
-            ..Default::default()
-        };
-        let created = client
-            .create_supplier(signed(
-                pb::CreateSupplierRequest {
-                    supplier: Some(supplier),
-                },
-                &key,
-            ))
-            .await?
-            .into_inner();
-        ids.push(created.id);
-    }
+    let seeding = Instant::now();
+    let ids = seed(channel.clone(), &key, args.suppliers).await?;
+    println!("seeding took {:.1} s", seeding.elapsed().as_secs_f64());
     println!(
         "seeded {} suppliers; concurrency {}, {} s per run\n",
         ids.len(),
@@ -257,6 +399,7 @@ async fn main() -> anyhow::Result<()> {
         args.seconds
     );
     let ids = Arc::new(ids);
+    let runs = |name: &str| args.loads.iter().any(|l| l == name);
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
@@ -266,6 +409,32 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(server.http.clone()),
         Arc::new(format!("Bearer {admin}")),
     );
+    if runs("list") {
+        for (name, query) in LIST_QUERIES {
+            let (http, base, auth) = (http.clone(), base.clone(), admin_h.clone());
+            let url = Arc::new(format!("{base}/v1/suppliers?{query}"));
+            let stats = load(name, args.list_concurrency, args.seconds, move |_| {
+                let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
+                async move {
+                    match http
+                        .get(url.as_str())
+                        .header("authorization", auth.as_str())
+                        .send()
+                        .await
+                    {
+                        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    }
+                }
+            })
+            .await;
+            stats.print();
+        }
+        println!();
+    }
+    if !runs("get") {
+        return Ok(());
+    }
     let http_ids = ids.clone();
     let gateway = load(
         "gateway GET /v1/suppliers/{id}",

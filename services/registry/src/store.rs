@@ -66,7 +66,7 @@ fn groups_column(s: &Supplier) -> String {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
-/// Binds the record's writable values as `$1`..`$14`, in the column order
+/// Binds the record's writable values as `$1`..`$15`, in the column order
 /// that `insert` and `update` both use.
 fn bind_record<'q>(query: AnyQuery<'q>, s: &'q Supplier) -> Result<AnyQuery<'q>, Error> {
     Ok(query
@@ -83,7 +83,8 @@ fn bind_record<'q>(query: AnyQuery<'q>, s: &'q Supplier) -> Result<AnyQuery<'q>,
         .bind(i64::from(s.profile.council_member))
         .bind(groups_column(s))
         .bind(s.stage.as_str())
-        .bind(s.stage.rank()))
+        .bind(s.stage.rank())
+        .bind(&s.profile.english_name))
 }
 
 #[tracing::instrument(skip_all, fields(supplier.id = %s.id))]
@@ -91,8 +92,9 @@ pub async fn insert(conn: &mut AnyConnection, s: &Supplier) -> Result<(), Error>
     let conn = &mut *conn;
     let query = sqlx::query(
         "INSERT INTO suppliers (business_number, legal_name, status, status_reason, update_time, revision, \
-         profile, region, employee_count, sme, council_member, parts_groups, stage, stage_rank, id, create_time) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         profile, region, employee_count, sme, council_member, parts_groups, stage, stage_rank, english_name, \
+         id, create_time) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     );
     let result = bind_record(query, s)?
         .bind(&s.id)
@@ -310,6 +312,48 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// A value bound to a list query's placeholder.
+#[derive(Debug, Clone)]
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A WHERE clause built from fixed fragments, with `$n` placeholders
+/// numbered as values are pushed. Only the conditions in use are written,
+/// so each combination of filters is its own prepared statement, which
+/// PostgreSQL plans with the indexes that fit it.
+#[derive(Default)]
+struct Conditions {
+    clauses: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Conditions {
+    /// The placeholder for `arg`, e.g. `$3`.
+    fn arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    /// Adds a clause; `{}` in `fragment` is each placeholder in turn.
+    fn push(&mut self, fragment: &'static str, args: Vec<Arg>) {
+        let mut text = String::new();
+        let mut rest = fragment;
+        for arg in args {
+            let Some((head, tail)) = rest.split_once("{}") else {
+                break;
+            };
+            text.push_str(head);
+            let placeholder = self.arg(arg);
+            text.push_str(&placeholder);
+            rest = tail;
+        }
+        text.push_str(rest);
+        self.clauses.push(text);
+    }
+}
+
 /// A page of suppliers narrowed by `filter`, sorted by `order`, starting
 /// after `after`.
 #[tracing::instrument(skip(pool))]
@@ -320,84 +364,154 @@ pub async fn list(
     order: Order,
     limit: i64,
 ) -> Result<Vec<Supplier>, Error> {
-    // One statement per sort order: an empty (or negative) parameter
-    // switches its condition off, so the SQL text never depends on input.
-    // The sort expression and direction come from fixed fragments.
+    use Arg::{Int, Text};
+    let text = |s: &str| Text(s.to_string());
+    let mut c = Conditions::default();
     let expr = order.expression();
-    let (cmp, dir) = if order.descending {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
-    let keyset = match order.key {
-        SortKey::Id => format!("id {cmp} $1"),
-        _ => format!("({expr} {cmp} $21 OR ({expr} = $21 AND id > $1))"),
-    };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM suppliers WHERE ($20 = 1 OR {keyset}) \
-         AND ($2 = '' OR id = $2) \
-         AND ($3 = '' OR status = $3) \
-         AND ($4 = '' OR region = $4) \
-         AND ($5 = '' OR parts_groups LIKE $5) \
-         AND ($6 < 0 OR sme = $6) \
-         AND ($7 < 0 OR council_member = $7) \
-         AND ($8 = '' OR LOWER(legal_name) LIKE $9 ESCAPE '\\' \
-              OR ($10 <> '' AND business_number LIKE $10 ESCAPE '\\')) \
-         AND ($12 = '' OR stage = $12) \
-         AND (($13 = '' AND $14 = '') OR EXISTS (SELECT 1 FROM supplier_certifications c \
-              WHERE c.supplier_id = suppliers.id AND ($13 = '' OR c.standard = $13) \
-              AND ($14 = '' OR (c.valid_until >= $15 AND c.valid_until <= $14)))) \
-         AND create_time >= $16 AND create_time < $17 \
-         AND update_time >= $18 AND update_time < $19 \
-         ORDER BY {expr} {dir}, id ASC LIMIT $11"
-    );
+    let descending = order.descending;
+    match (after, order.key) {
+        (After::Start, _) => {}
+        (After::Id(id), _) | (After::Text(_, id) | After::Number(_, id), SortKey::Id) => c.push(
+            if descending { "id < {}" } else { "id > {}" },
+            vec![text(id)],
+        ),
+        (After::Text(v, id), _) => c.push(
+            // The sort expression is a fixed fragment; see Order::expression.
+            if descending {
+                "(legal_name < {} OR (legal_name = {} AND id > {}))"
+            } else {
+                "(legal_name > {} OR (legal_name = {} AND id > {}))"
+            },
+            vec![text(v), text(v), text(id)],
+        ),
+        (After::Number(v, id), key) => {
+            let fragment = match (key, descending) {
+                (SortKey::CreateTime, false) => {
+                    "(create_time > {} OR (create_time = {} AND id > {}))"
+                }
+                (SortKey::CreateTime, true) => {
+                    "(create_time < {} OR (create_time = {} AND id > {}))"
+                }
+                (SortKey::Stage, false) => "(stage_rank > {} OR (stage_rank = {} AND id > {}))",
+                (SortKey::Stage, true) => "(stage_rank < {} OR (stage_rank = {} AND id > {}))",
+                (_, false) => {
+                    "(COALESCE(employee_count, -1) > {} OR \
+                     (COALESCE(employee_count, -1) = {} AND id > {}))"
+                }
+                (_, true) => {
+                    "(COALESCE(employee_count, -1) < {} OR \
+                     (COALESCE(employee_count, -1) = {} AND id > {}))"
+                }
+            };
+            c.push(fragment, vec![Int(*v), Int(*v), text(id)]);
+        }
+    }
+    if !filter.only_id.is_empty() {
+        c.push("id = {}", vec![text(&filter.only_id)]);
+    }
+    if !filter.status.is_empty() {
+        c.push("status = {}", vec![text(&filter.status)]);
+    }
+    if !filter.region.is_empty() {
+        c.push("region = {}", vec![text(&filter.region)]);
+    }
+    if !filter.parts_group.is_empty() {
+        c.push(
+            "parts_groups LIKE {}",
+            vec![Text(format!("%,{},%", filter.parts_group))],
+        );
+    }
+    if let Some(sme) = filter.sme {
+        c.push("sme = {}", vec![Int(i64::from(sme))]);
+    }
+    if let Some(member) = filter.council_member {
+        c.push("council_member = {}", vec![Int(i64::from(member))]);
+    }
     let query = filter.query.trim().to_lowercase();
-    let digits: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
-    let flag = |b: Option<bool>| b.map(i64::from).unwrap_or(-1);
-    let (after_id, first) = match after {
-        After::Start => ("", 1i64),
-        After::Id(id) | After::Text(_, id) | After::Number(_, id) => (id.as_str(), 0),
-    };
-    let q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
-        .bind(after_id)
-        .bind(&filter.only_id)
-        .bind(&filter.status)
-        .bind(&filter.region)
-        .bind(if filter.parts_group.is_empty() {
-            String::new()
+    if !query.is_empty() {
+        let digits: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
+        let pattern = contains_pattern(&query);
+        if digits.is_empty() {
+            c.push(
+                "(LOWER(legal_name) LIKE {} ESCAPE '\\' OR LOWER(english_name) LIKE {} ESCAPE '\\')",
+                vec![Text(pattern.clone()), Text(pattern)],
+            );
         } else {
-            format!("%,{},%", filter.parts_group)
-        })
-        .bind(flag(filter.sme))
-        .bind(flag(filter.council_member))
-        .bind(&query)
-        .bind(contains_pattern(&query))
-        .bind(if digits.is_empty() {
-            String::new()
-        } else {
-            contains_pattern(&digits)
-        })
-        .bind(limit)
-        .bind(&filter.stage)
-        .bind(&filter.certification_standard)
-        .bind(match filter.certification_expiring_within_days {
-            0 => String::new(),
-            days => time::seoul_date_in(i64::from(days)),
-        })
-        .bind(time::seoul_today())
-        .bind(filter.create_time.0)
-        .bind(filter.create_time.1)
-        .bind(filter.update_time.0)
-        .bind(filter.update_time.1)
-        .bind(first);
-    // $21 exists only in keyset statements, typed like the sort expression.
-    let q = match (order.key, after) {
-        (SortKey::Id, _) => q,
-        (SortKey::Name, After::Text(v, _)) => q.bind(v.clone()),
-        (SortKey::Name, _) => q.bind(String::new()),
-        (_, After::Number(v, _)) => q.bind(*v),
-        (_, _) => q.bind(0i64),
+            c.push(
+                "(LOWER(legal_name) LIKE {} ESCAPE '\\' OR LOWER(english_name) LIKE {} ESCAPE '\\' \
+                 OR business_number LIKE {} ESCAPE '\\')",
+                vec![
+                    Text(pattern.clone()),
+                    Text(pattern),
+                    Text(contains_pattern(&digits)),
+                ],
+            );
+        }
+    }
+    if !filter.stage.is_empty() {
+        c.push("stage = {}", vec![text(&filter.stage)]);
+    }
+    let days = filter.certification_expiring_within_days;
+    match (filter.certification_standard.as_str(), days) {
+        ("", 0) => {}
+        (standard, 0) => c.push(
+            "EXISTS (SELECT 1 FROM supplier_certifications c \
+             WHERE c.supplier_id = suppliers.id AND c.standard = {})",
+            vec![text(standard)],
+        ),
+        ("", days) => c.push(
+            "EXISTS (SELECT 1 FROM supplier_certifications c \
+             WHERE c.supplier_id = suppliers.id AND c.valid_until >= {} AND c.valid_until <= {})",
+            vec![
+                Text(time::seoul_today()),
+                Text(time::seoul_date_in(i64::from(days))),
+            ],
+        ),
+        (standard, days) => c.push(
+            "EXISTS (SELECT 1 FROM supplier_certifications c \
+             WHERE c.supplier_id = suppliers.id AND c.standard = {} \
+             AND c.valid_until >= {} AND c.valid_until <= {})",
+            vec![
+                text(standard),
+                Text(time::seoul_today()),
+                Text(time::seoul_date_in(i64::from(days))),
+            ],
+        ),
+    }
+    if filter.create_time.0 != i64::MIN {
+        c.push("create_time >= {}", vec![Int(filter.create_time.0)]);
+    }
+    if filter.create_time.1 != i64::MAX {
+        c.push("create_time < {}", vec![Int(filter.create_time.1)]);
+    }
+    if filter.update_time.0 != i64::MIN {
+        c.push("update_time >= {}", vec![Int(filter.update_time.0)]);
+    }
+    if filter.update_time.1 != i64::MAX {
+        c.push("update_time < {}", vec![Int(filter.update_time.1)]);
+    }
+    let limit_placeholder = c.arg(Int(limit));
+    let where_clause = if c.clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", c.clauses.join(" AND "))
     };
+    let direction = if descending { "DESC" } else { "ASC" };
+    let order_clause = match order.key {
+        SortKey::Id => format!("id {direction}"),
+        _ => format!("{expr} {direction}, id ASC"),
+    };
+    // Every fragment above is a literal of this file; values are bound.
+    let sql = format!(
+        "SELECT {COLUMNS} FROM suppliers {where_clause} ORDER BY {order_clause} LIMIT {limit_placeholder}"
+    );
+    let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
+    for arg in c.args {
+        q = match arg {
+            Text(v) => q.bind(v),
+            Int(v) => q.bind(v),
+        };
+    }
     let rows: Vec<Row> = q.fetch_all(pool).await?;
     rows.into_iter().map(from_row).collect()
 }
@@ -413,8 +527,8 @@ pub async fn update(
     let query = sqlx::query(
         "UPDATE suppliers SET business_number = $1, legal_name = $2, status = $3, status_reason = $4, \
          update_time = $5, revision = $6, profile = $7, region = $8, employee_count = $9, sme = $10, \
-         council_member = $11, parts_groups = $12, stage = $13, stage_rank = $14 \
-         WHERE id = $15 AND revision = $16",
+         council_member = $11, parts_groups = $12, stage = $13, stage_rank = $14, english_name = $15 \
+         WHERE id = $16 AND revision = $17",
     );
     let result = bind_record(query, s)?
         .bind(&s.id)
