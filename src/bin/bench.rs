@@ -116,7 +116,10 @@ fn seed_supplier(i: usize) -> pb::Supplier {
             number: format!("C{i}-{k}"),
             issuer: "KSA".into(),
             valid_from: "2024-01-01".into(),
-            valid_until: format!("20{}-{:02}-15", 26 + (i + k) % 4, 1 + (i * 7 + k) % 12),
+            // Spread over 2026-06-01 .. 2030-07 (about 6 % within any 90 days).
+            valid_until: gearshift_platform::time::date_string(
+                20_605 + ((i * 7919 + k * 104_729) % 1500) as i64,
+            ),
             ..Default::default()
         })
         .collect();
@@ -392,6 +395,14 @@ async fn main() -> anyhow::Result<()> {
     let seeding = Instant::now();
     let ids = seed(channel.clone(), &key, args.suppliers).await?;
     println!("seeding took {:.1} s", seeding.elapsed().as_secs_f64());
+    if let Some(url) = &args.registry_database_url {
+        // Fresh statistics, as autovacuum would gather within a minute of
+        // a bulk load; without them PostgreSQL guesses row counts.
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        sqlx::raw_sql("ANALYZE").execute(&mut conn).await?;
+    }
     println!(
         "seeded {} suppliers; concurrency {}, {} s per run\n",
         ids.len(),

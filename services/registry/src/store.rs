@@ -55,6 +55,15 @@ fn profile_json(s: &Supplier) -> Result<String, Error> {
     serde_json::to_string(&s.profile).map_err(Error::internal)
 }
 
+/// What the name search looks in: both names, lower-cased.
+fn search_name(s: &Supplier) -> String {
+    format!(
+        "{}\n{}",
+        s.legal_name.to_lowercase(),
+        s.profile.english_name.to_lowercase()
+    )
+}
+
 /// `,A,B,` so that a group filter is `LIKE '%,A,%'` on both engines.
 fn groups_column(s: &Supplier) -> String {
     if s.profile.parts_groups.is_empty() {
@@ -84,7 +93,7 @@ fn bind_record<'q>(query: AnyQuery<'q>, s: &'q Supplier) -> Result<AnyQuery<'q>,
         .bind(groups_column(s))
         .bind(s.stage.as_str())
         .bind(s.stage.rank())
-        .bind(&s.profile.english_name))
+        .bind(search_name(s)))
 }
 
 #[tracing::instrument(skip_all, fields(supplier.id = %s.id))]
@@ -92,7 +101,7 @@ pub async fn insert(conn: &mut AnyConnection, s: &Supplier) -> Result<(), Error>
     let conn = &mut *conn;
     let query = sqlx::query(
         "INSERT INTO suppliers (business_number, legal_name, status, status_reason, update_time, revision, \
-         profile, region, employee_count, sme, council_member, parts_groups, stage, stage_rank, english_name, \
+         profile, region, employee_count, sme, council_member, parts_groups, stage, stage_rank, search_name, \
          id, create_time) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     );
@@ -432,19 +441,11 @@ pub async fn list(
         let digits: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
         let pattern = contains_pattern(&query);
         if digits.is_empty() {
-            c.push(
-                "(LOWER(legal_name) LIKE {} ESCAPE '\\' OR LOWER(english_name) LIKE {} ESCAPE '\\')",
-                vec![Text(pattern.clone()), Text(pattern)],
-            );
+            c.push("search_name LIKE {} ESCAPE '\\'", vec![Text(pattern)]);
         } else {
             c.push(
-                "(LOWER(legal_name) LIKE {} ESCAPE '\\' OR LOWER(english_name) LIKE {} ESCAPE '\\' \
-                 OR business_number LIKE {} ESCAPE '\\')",
-                vec![
-                    Text(pattern.clone()),
-                    Text(pattern),
-                    Text(contains_pattern(&digits)),
-                ],
+                "(search_name LIKE {} ESCAPE '\\' OR business_number LIKE {} ESCAPE '\\')",
+                vec![Text(pattern), Text(contains_pattern(&digits))],
             );
         }
     }
@@ -527,7 +528,7 @@ pub async fn update(
     let query = sqlx::query(
         "UPDATE suppliers SET business_number = $1, legal_name = $2, status = $3, status_reason = $4, \
          update_time = $5, revision = $6, profile = $7, region = $8, employee_count = $9, sme = $10, \
-         council_member = $11, parts_groups = $12, stage = $13, stage_rank = $14, english_name = $15 \
+         council_member = $11, parts_groups = $12, stage = $13, stage_rank = $14, search_name = $15 \
          WHERE id = $16 AND revision = $17",
     );
     let result = bind_record(query, s)?
