@@ -27,6 +27,28 @@ async fn openapi_lists_exactly_the_served_routes(engine: Engine) {
         .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
+    // OpenAPI forbids two templates that differ only in variable names.
+    let mut shapes = std::collections::BTreeSet::new();
+    for path in paths.keys() {
+        let shape: String = path
+            .split('{')
+            .map(|part| part.split_once('}').map_or(part, |(_, rest)| rest))
+            .collect::<Vec<_>>()
+            .join("{}");
+        assert!(shapes.insert(shape), "{path} repeats another path's shape");
+        for (_, op) in paths[path].as_object().unwrap() {
+            let declared: Vec<String> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| format!("{{{}}}", p["name"].as_str().unwrap()))
+                .collect();
+            for name in declared {
+                assert!(path.contains(&name), "{path} lacks {name}");
+            }
+        }
+    }
 
     let mut operations = 0;
     for (path, methods) in paths {

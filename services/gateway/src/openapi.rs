@@ -48,10 +48,22 @@ pub fn document(pool: &DescriptorPool, routes: &[Route]) -> Value {
     let comments = Comments::new(pool);
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut wanted: VecDeque<MessageDescriptor> = VecDeque::new();
+    // OpenAPI treats `/v1/x/{id}` and `/v1/x/{x.id}` as the same path and
+    // forbids both: the first template of a shape names its variables, and
+    // later operations on that shape are listed under it, renamed to match.
+    let mut by_shape: BTreeMap<String, String> = BTreeMap::new();
     for route in routes {
-        let op = operation(route, &comments, &mut wanted);
+        let mut op = operation(route, &comments, &mut wanted);
+        let path = route.template.openapi_path();
+        let canonical = by_shape
+            .entry(path_shape(&path))
+            .or_insert_with(|| path.clone())
+            .clone();
+        if canonical != path {
+            rename_path_params(&mut op, &path_variables(&canonical));
+        }
         paths
-            .entry(route.template.openapi_path())
+            .entry(canonical)
             .or_default()
             .insert(route.http_method.as_str().to_lowercase(), op);
     }
@@ -89,6 +101,45 @@ pub fn document(pool: &DescriptorPool, routes: &[Route]) -> Value {
             },
         },
     })
+}
+
+/// `/v1/x/{id}:verb` → `/v1/x/{}:verb`.
+fn path_shape(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_var = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_var = true;
+                out.push_str("{}");
+            }
+            '}' => in_var = false,
+            _ if in_var => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The variable names of a path template, in order.
+fn path_variables(path: &str) -> Vec<String> {
+    path.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_string()))
+        .collect()
+}
+
+/// Renames an operation's path parameters, in order, to `names`.
+fn rename_path_params(op: &mut Value, names: &[String]) {
+    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let mut names = names.iter();
+    for p in params.iter_mut().filter(|p| p["in"] == "path") {
+        if let Some(name) = names.next() {
+            p["name"] = Value::String(name.clone());
+        }
+    }
 }
 
 fn operation(
