@@ -158,6 +158,14 @@ async fn invalid_keys_are_refused_with_the_fields_named(engine: Engine) {
             vec!["apiKey.role"],
         ),
         (
+            json!({"displayName": "x", "role": "institute:NOSUCH"}),
+            vec!["apiKey.role"],
+        ),
+        (
+            json!({"displayName": "x", "role": "supplier:sup_00000000000000000000000000"}),
+            vec!["apiKey.role"],
+        ),
+        (
             json!({"displayName": "", "role": "operator"}),
             vec!["apiKey.displayName"],
         ),

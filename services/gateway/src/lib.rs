@@ -199,7 +199,7 @@ impl Gateway {
             .tcp_nodelay(true)
             .connect_lazy();
         let iam_service = ApiKeysServer::with_interceptor(
-            iam::grpc::ApiKeysService::new(db.clone(), auth.clone()),
+            iam::grpc::ApiKeysService::new(db.clone(), auth.clone(), registry.clone()),
             Authenticate::new(key.clone()),
         );
         let mut backends: HashMap<String, Backend> = HashMap::new();

@@ -17,11 +17,77 @@ use super::{Authenticator, hash_secret, new_secret};
 pub struct ApiKeysService {
     db: db::Db,
     auth: Arc<Authenticator>,
+    registry: tonic::transport::Channel,
 }
 
 impl ApiKeysService {
-    pub fn new(db: db::Db, auth: Arc<Authenticator>) -> Self {
-        Self { db, auth }
+    /// `registry` is where the subjects of `institute:` and `supplier:`
+    /// keys are looked up.
+    pub fn new(db: db::Db, auth: Arc<Authenticator>, registry: tonic::transport::Channel) -> Self {
+        Self { db, auth, registry }
+    }
+
+    /// A key may name only an institute in the directory or a registered
+    /// supplier: asks the registry, as the operator creating the key.
+    async fn check_subject<T>(&self, request: &Request<T>, role: &Role) -> Result<(), Error> {
+        use gearshift_proto::registry::v1 as registry;
+        let token = request
+            .metadata()
+            .get(gearshift_platform::principal::METADATA_KEY)
+            .cloned();
+        fn forward<M>(
+            message: M,
+            token: &Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
+        ) -> Request<M> {
+            let mut outgoing = Request::new(message);
+            if let Some(token) = token {
+                outgoing
+                    .metadata_mut()
+                    .insert(gearshift_platform::principal::METADATA_KEY, token.clone());
+            }
+            outgoing.set_timeout(std::time::Duration::from_secs(5));
+            outgoing
+        }
+        let (answer, what) = match role {
+            Role::Institute(code) => (
+                registry::institute_directory_client::InstituteDirectoryClient::new(
+                    self.registry.clone(),
+                )
+                .get_institute(forward(
+                    registry::GetInstituteRequest { code: code.clone() },
+                    &token,
+                ))
+                .await
+                .map(drop),
+                format!("there is no institute {code} in the directory"),
+            ),
+            Role::Supplier(id) => (
+                registry::supplier_registry_client::SupplierRegistryClient::new(
+                    self.registry.clone(),
+                )
+                .get_supplier(forward(
+                    registry::GetSupplierRequest { id: id.clone() },
+                    &token,
+                ))
+                .await
+                .map(drop),
+                format!("there is no supplier {id}"),
+            ),
+            Role::Operator | Role::Reviewer => return Ok(()),
+        };
+        match answer {
+            Ok(()) => Ok(()),
+            Err(status) if status.code() == tonic::Code::NotFound => {
+                Err(Error::invalid("apiKey.role", what))
+            }
+            Err(status) => {
+                tracing::warn!(code = ?status.code(), message = status.message(), "registry did not confirm a key's subject");
+                Err(Error::Unavailable(
+                    "the registry could not confirm the key's institute or supplier; try again"
+                        .into(),
+                ))
+            }
+        }
     }
 }
 
@@ -187,6 +253,7 @@ impl ApiKeys for ApiKeysService {
                 let Some(role) = role else {
                     return Err(Error::invalid("apiKey.role", "is invalid"));
                 };
+                self.check_subject(&request, &role).await?;
                 let secret = new_secret();
                 let key = ApiKey {
                     id: ids::new_id("key"),
