@@ -85,6 +85,36 @@ fn note(raw: &str, required: bool) -> Result<String, Error> {
     Ok(note)
 }
 
+/// Appends a supplier event about `change`; `moved` is the supplier before
+/// and after, when the stage moved.
+async fn stage_event(
+    tx: &mut sqlx::AnyConnection,
+    principal: &Principal,
+    event_type: &str,
+    change: &StageChange,
+    moved: Option<(&domain::Supplier, &domain::Supplier)>,
+) -> Result<(), Error> {
+    outbox::append(
+        tx,
+        outbox::NewEvent {
+            aggregate_type: "supplier",
+            aggregate_id: &change.supplier_id,
+            event_type,
+            actor: principal,
+            before: moved.and_then(|(before, _)| snapshot(before)),
+            after: moved.and_then(|(_, after)| snapshot(after)),
+            changed_fields: if moved.is_some() {
+                vec!["stage".into()]
+            } else {
+                Vec::new()
+            },
+            detail: serde_json::to_value(change).ok(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 impl RegistryService {
     /// Moves the supplier to `change.to_stage` in `tx` and appends
     /// `supplier.stage_changed`.
@@ -102,18 +132,12 @@ impl RegistryService {
         if !store::update(tx, &next, current.revision).await? {
             return Err(Error::Transient(sqlx::Error::RowNotFound));
         }
-        outbox::append(
+        stage_event(
             tx,
-            outbox::NewEvent {
-                aggregate_type: "supplier",
-                aggregate_id: &current.id,
-                event_type: "supplier.stage_changed",
-                actor: principal,
-                before: snapshot(current),
-                after: snapshot(&next),
-                changed_fields: vec!["stage".into()],
-                detail: serde_json::to_value(change).ok(),
-            },
+            principal,
+            "supplier.stage_changed",
+            change,
+            Some((current, &next)),
         )
         .await?;
         Ok(())
@@ -169,18 +193,12 @@ impl RegistryService {
             self.apply_stage(&mut tx, principal, &current, &change)
                 .await?;
         } else {
-            outbox::append(
+            stage_event(
                 &mut tx,
-                outbox::NewEvent {
-                    aggregate_type: "supplier",
-                    aggregate_id: supplier,
-                    event_type: "supplier.stage_change_proposed",
-                    actor: principal,
-                    before: None,
-                    after: None,
-                    changed_fields: Vec::new(),
-                    detail: serde_json::to_value(&change).ok(),
-                },
+                principal,
+                "supplier.stage_change_proposed",
+                &change,
+                None,
             )
             .await?;
         }
@@ -231,18 +249,12 @@ impl RegistryService {
             self.apply_stage(&mut tx, principal, &current, &change)
                 .await?;
         } else {
-            outbox::append(
+            stage_event(
                 &mut tx,
-                outbox::NewEvent {
-                    aggregate_type: "supplier",
-                    aggregate_id: supplier,
-                    event_type: "supplier.stage_change_rejected",
-                    actor: principal,
-                    before: None,
-                    after: None,
-                    changed_fields: Vec::new(),
-                    detail: serde_json::to_value(&change).ok(),
-                },
+                principal,
+                "supplier.stage_change_rejected",
+                &change,
+                None,
             )
             .await?;
         }
