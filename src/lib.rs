@@ -209,6 +209,7 @@ pub async fn migrate(args: &ServeArgs) -> anyhow::Result<()> {
     if args.runs(Target::Registry) {
         let db = Db::connect(&args.registry.database_url(&args.data_dir), 1).await?;
         db.migrate(&gearshift_registry::MIGRATIONS).await?;
+        gearshift_registry::store::ensure_search_indexes(&db).await;
         db.close().await;
         tracing::info!("registry database migrated");
     }

@@ -1219,3 +1219,37 @@ mod programme {
         assert_eq!(groups[6]["nameKo"], "배터리·에너지저장");
     }
 }
+
+/// On PostgreSQL the name and number search has trigram indexes (created on
+/// start); the plan for a search uses them once sequential scans are off.
+#[tokio::test]
+async fn postgres_search_uses_trigram_indexes() {
+    use sqlx::Connection;
+    if !gearshift_platform::testing::postgres_enabled() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let args = common::test_args(common::Engine::Postgres, dir.path()).await;
+    let url = args.registry.database_url.clone().unwrap();
+    let app = common::spawn_with(args, dir).await;
+    app.create_supplier(common::SAMSUNG, "광주정밀부품").await;
+
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    sqlx::raw_sql("SET enable_seqscan = off")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let plan: Vec<(String,)> = sqlx::query_as(
+        "EXPLAIN SELECT id FROM suppliers WHERE (search_name LIKE '%정밀부%' \
+         OR business_number LIKE '%8100%') ORDER BY id LIMIT 51",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let plan: String = plan.into_iter().map(|(l,)| l + "\n").collect();
+    assert!(plan.contains("suppliers_search_name_trgm"), "{plan}");
+    assert!(plan.contains("suppliers_business_number_trgm"), "{plan}");
+    let found = app.get("/v1/suppliers?query=정밀부", &app.admin_key).await;
+    assert_eq!(found.body["suppliers"].as_array().map(Vec::len), Some(1));
+}

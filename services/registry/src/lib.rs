@@ -116,6 +116,7 @@ impl Registry {
         let url = config.database_url(data_dir);
         let db = Db::connect(&url, config.max_connections).await?;
         db.migrate(&MIGRATIONS).await?;
+        store::ensure_search_indexes(&db).await;
         let seeded = institutes::seed(&db).await?;
         if seeded > 0 {
             tracing::info!(count = seeded, "institute directory seeded");

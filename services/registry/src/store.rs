@@ -769,3 +769,31 @@ pub async fn programme_counts(pool: &AnyPool) -> Result<crate::programme::Counts
         certifications_expiring,
     })
 }
+
+/// PostgreSQL only: trigram indexes so that the list's substring search
+/// (`LIKE '%…%'` on names and business numbers) need not read every row.
+/// They need the `pg_trgm` extension (trusted, so the database owner may
+/// create it); without it the search still works, by scanning, and a
+/// warning says so. SQLite has no such index; at its scale it scans.
+pub async fn ensure_search_indexes(db: &db::Db) {
+    if db.engine() != db::Engine::Postgres {
+        return;
+    }
+    const STATEMENTS: [&str; 3] = [
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        "CREATE INDEX IF NOT EXISTS suppliers_search_name_trgm ON suppliers \
+         USING gin (search_name gin_trgm_ops)",
+        "CREATE INDEX IF NOT EXISTS suppliers_business_number_trgm ON suppliers \
+         USING gin (business_number gin_trgm_ops)",
+    ];
+    for sql in STATEMENTS {
+        if let Err(e) = sqlx::raw_sql(sql).execute(db.pool()).await {
+            tracing::warn!(
+                error = %e,
+                "no trigram index for the supplier search; it works, but scans every row \
+                 (run CREATE EXTENSION pg_trgm as the database owner to fix)"
+            );
+            return;
+        }
+    }
+}
