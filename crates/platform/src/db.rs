@@ -100,6 +100,13 @@ impl Db {
                              PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
                         )
                         .await?;
+                    } else {
+                        // Statements are prepared per query shape, but their
+                        // values differ widely in selectivity (a common status,
+                        // a rare name): plan each execution with its values.
+                        // A cached generic plan made a name search 5x slower.
+                        conn.execute("SET plan_cache_mode = force_custom_plan")
+                            .await?;
                     }
                     Ok(())
                 })

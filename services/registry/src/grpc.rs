@@ -596,8 +596,7 @@ impl SupplierRegistry for RegistryService {
                 let after = store::After::from_key(order, key)
                     .ok_or_else(|| Error::invalid("pageToken", "is not a token this API issued"))?;
                 // One extra row tells whether another page exists.
-                let mut rows =
-                    store::list(self.db.pool(), &after, &filter, order, size + 1).await?;
+                let mut rows = store::list(&self.db, &after, &filter, order, size + 1).await?;
                 let more = rows.len() as i64 > size;
                 rows.truncate(size as usize);
                 let next_page_token = match rows.last() {

@@ -365,15 +365,16 @@ impl Conditions {
 
 /// A page of suppliers narrowed by `filter`, sorted by `order`, starting
 /// after `after`.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(db))]
 pub async fn list(
-    pool: &AnyPool,
+    db: &db::Db,
     after: &After,
     filter: &Filter,
     order: Order,
     limit: i64,
 ) -> Result<Vec<Supplier>, Error> {
     use Arg::{Int, Text};
+    let engine = db.engine();
     let text = |s: &str| Text(s.to_string());
     let mut c = Conditions::default();
     let expr = order.expression();
@@ -440,13 +441,21 @@ pub async fn list(
     if !query.is_empty() {
         let digits: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
         let pattern = contains_pattern(&query);
-        if digits.is_empty() {
-            c.push("search_name LIKE {} ESCAPE '\\'", vec![Text(pattern)]);
-        } else {
-            c.push(
+        // `\` escapes `%` and `_` in the pattern: PostgreSQL's default,
+        // which SQLite must be told. (An explicit ESCAPE on PostgreSQL makes
+        // the trigram index search several times slower.)
+        let sqlite = engine == db::Engine::Sqlite;
+        match (digits.is_empty(), sqlite) {
+            (true, false) => c.push("search_name LIKE {}", vec![Text(pattern)]),
+            (true, true) => c.push("search_name LIKE {} ESCAPE '\\'", vec![Text(pattern)]),
+            (false, false) => c.push(
+                "(search_name LIKE {} OR business_number LIKE {})",
+                vec![Text(pattern), Text(contains_pattern(&digits))],
+            ),
+            (false, true) => c.push(
                 "(search_name LIKE {} ESCAPE '\\' OR business_number LIKE {} ESCAPE '\\')",
                 vec![Text(pattern), Text(contains_pattern(&digits))],
-            );
+            ),
         }
     }
     if !filter.stage.is_empty() {
@@ -513,7 +522,7 @@ pub async fn list(
             Int(v) => q.bind(v),
         };
     }
-    let rows: Vec<Row> = q.fetch_all(pool).await?;
+    let rows: Vec<Row> = q.fetch_all(db.pool()).await?;
     rows.into_iter().map(from_row).collect()
 }
 
