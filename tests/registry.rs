@@ -288,6 +288,10 @@ mod stages {
         let bare = change(&app, id, &own, json!({"toStage": "EXPLORING"})).await;
         bare.assert_problem(400, "INVALID_ARGUMENT");
         assert_eq!(bare.violation_fields(), ["stageChange.evidence"]);
+        assert_eq!(
+            bare.body["detail"],
+            "stageChange.evidence: a proposal needs evidence: a text or at least one document"
+        );
 
         let bad = change(
             &app,
@@ -304,6 +308,11 @@ mod stages {
                 "stageChange.evidence",
                 "stageChange.evidenceDocuments[0]"
             ]
+        );
+        assert_eq!(
+            bad.body["detail"],
+            "3 problems with the request, in stageChange.toStage, stageChange.evidence, \
+             stageChange.evidenceDocuments[0]"
         );
         change(&app, id, &admin, json!({"toStage": "ELECTRIC"}))
             .await

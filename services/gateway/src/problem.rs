@@ -56,10 +56,7 @@ impl Problem {
 
     /// A 400 listing the bad fields.
     pub fn invalid(violations: Vec<Violation>) -> Self {
-        let detail = match violations.as_slice() {
-            [one] => format!("{}: {}", one.field, one.description),
-            _ => format!("the request has {} invalid fields", violations.len()),
-        };
+        let detail = violations_detail(&violations);
         Problem {
             violations,
             ..Problem::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", detail)
@@ -113,6 +110,9 @@ impl Problem {
                     description: v.description.clone(),
                 })
                 .collect();
+            if !problem.violations.is_empty() {
+                problem.detail = violations_detail(&problem.violations);
+            }
         }
         if let Some(info) = info {
             let mut keys: Vec<_> = info.metadata.iter().collect();
@@ -268,5 +268,22 @@ mod tests {
         let json: serde_json::Value = serde_json::to_value(&problem).unwrap();
         assert_eq!(json["status"], 400);
         assert_eq!(json["violations"][0]["description"], "is required");
+    }
+}
+
+/// One line for people: the field and what is wrong with it, or which
+/// fields are (each described in `violations`).
+fn violations_detail(violations: &[Violation]) -> String {
+    match violations {
+        [one] => format!("{}: {}", one.field, one.description),
+        many => {
+            let mut fields: Vec<&str> = many.iter().map(|v| v.field.as_str()).collect();
+            fields.dedup();
+            format!(
+                "{} problems with the request, in {}",
+                many.len(),
+                fields.join(", ")
+            )
+        }
     }
 }
