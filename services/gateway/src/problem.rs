@@ -190,6 +190,23 @@ impl IntoResponse for Problem {
     }
 }
 
+/// One line for people: the field and what is wrong with it, or which
+/// fields are (each described in `violations`).
+fn violations_detail(violations: &[Violation]) -> String {
+    match violations {
+        [one] => format!("{}: {}", one.field, one.description),
+        many => {
+            let mut fields: Vec<&str> = many.iter().map(|v| v.field.as_str()).collect();
+            fields.dedup();
+            format!(
+                "{} problems with the request, in {}",
+                many.len(),
+                fields.join(", ")
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,22 +285,5 @@ mod tests {
         let json: serde_json::Value = serde_json::to_value(&problem).unwrap();
         assert_eq!(json["status"], 400);
         assert_eq!(json["violations"][0]["description"], "is required");
-    }
-}
-
-/// One line for people: the field and what is wrong with it, or which
-/// fields are (each described in `violations`).
-fn violations_detail(violations: &[Violation]) -> String {
-    match violations {
-        [one] => format!("{}: {}", one.field, one.description),
-        many => {
-            let mut fields: Vec<&str> = many.iter().map(|v| v.field.as_str()).collect();
-            fields.dedup();
-            format!(
-                "{} problems with the request, in {}",
-                many.len(),
-                fields.join(", ")
-            )
-        }
     }
 }
