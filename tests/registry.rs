@@ -15,6 +15,7 @@ mod stages {
         a_company_proposes_one_step_and_an_operator_decides,
         stage_change_refusals_name_the_rule,
         institutes_read_the_history_but_companies_only_their_own,
+        a_retried_stage_change_is_recorded_once_and_history_pages,
     );
 
     async fn change(app: &TestApp, id: &str, key: &str, body: Value) -> Reply {
@@ -343,6 +344,61 @@ mod stages {
             .await
             .assert_problem(409, "SUPPLIER_WITHDRAWN");
         assert!(history(&app, id, &admin).await.is_empty());
+    }
+
+    async fn a_retried_stage_change_is_recorded_once_and_history_pages(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let s = app.create_supplier(SAMSUNG, "재시도부품").await;
+        let id = s["id"].as_str().unwrap();
+        let send = || {
+            TestApp::send(
+                app.request(
+                    reqwest::Method::POST,
+                    &format!("/v1/suppliers/{id}/stageChanges"),
+                    Some(&app.admin_key),
+                )
+                .header("idempotency-key", "move-1")
+                .json(&json!({"toStage": "EXPLORING"})),
+            )
+        };
+        let first = send().await;
+        let again = send().await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        assert_eq!(again.body, first.body, "the retry replays the first answer");
+        let other = TestApp::send(
+            app.request(
+                reqwest::Method::POST,
+                &format!("/v1/suppliers/{id}/stageChanges"),
+                Some(&app.admin_key),
+            )
+            .header("idempotency-key", "move-1")
+            .json(&json!({"toStage": "PLANNING"})),
+        )
+        .await;
+        other.assert_problem(422, "IDEMPOTENCY_KEY_REUSED");
+        assert_eq!(history(&app, id, &app.admin_key).await.len(), 1);
+
+        for stage in ["PLANNING", "CONVERTING"] {
+            change(&app, id, &app.admin_key, json!({"toStage": stage})).await;
+        }
+        let mut seen = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = app
+                .get(
+                    &format!("/v1/suppliers/{id}/stageChanges?pageSize=2&pageToken={token}"),
+                    &app.admin_key,
+                )
+                .await;
+            for c in page.body["stageChanges"].as_array().unwrap() {
+                seen.push(c["toStage"].as_str().unwrap().to_string());
+            }
+            token = page.body["nextPageToken"].as_str().unwrap().to_string();
+            if token.is_empty() {
+                break;
+            }
+        }
+        assert_eq!(seen, ["EXPLORING", "PLANNING", "CONVERTING"]);
     }
 
     async fn institutes_read_the_history_but_companies_only_their_own(engine: Engine) {
