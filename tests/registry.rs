@@ -1101,6 +1101,19 @@ mod institutes {
         app.patch("/v1/institutes/NOPE", &admin, json!({"nameEn": "x"}))
             .await
             .assert_problem(404, "NOT_FOUND");
+        let events = app.get("/v1/institutes/KATECH/events", &admin).await;
+        assert_eq!(events.status, 200, "{}", events.text);
+        let list = events.body["events"].as_array().unwrap();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0]["type"], "institute.created");
+        assert_eq!(list[0]["actor"], "system:seed");
+        assert_eq!(list[1]["type"], "institute.updated");
+        assert_eq!(
+            list[1]["changedFields"],
+            json!(["ticketCategories", "contact"])
+        );
+        assert_eq!(list[1]["before"]["contact"], Value::Null);
+        assert_eq!(list[1]["after"]["contact"]["name"], "광주 분원");
         let routed = app
             .get("/v1/institutes?ticketCategory=SUPPLY_CHAIN_MARKET", &admin)
             .await;
@@ -1133,6 +1146,11 @@ mod institutes {
             katech.body["nameEn"],
             "Korea Automotive Technology Institute"
         );
+        for key in [&company, &institute, &reviewer] {
+            app.get("/v1/institutes/KATECH/events", key)
+                .await
+                .assert_problem(403, "PERMISSION_DENIED");
+        }
         app.get("/v1/institutes/FAKE", &company)
             .await
             .assert_problem(404, "NOT_FOUND");

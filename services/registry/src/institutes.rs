@@ -562,6 +562,14 @@ impl DirectoryService {
 
 #[tonic::async_trait]
 impl InstituteDirectory for DirectoryService {
+    #[tracing::instrument(skip_all, fields(institute.code = %request.get_ref().code))]
+    async fn list_institute_events(
+        &self,
+        request: Request<pb::ListInstituteEventsRequest>,
+    ) -> Result<Response<pb::ListInstituteEventsResponse>, Status> {
+        respond(self.list_events(&request).await)
+    }
+
     #[tracing::instrument(skip_all)]
     async fn list_institutes(
         &self,
@@ -710,6 +718,52 @@ impl InstituteDirectory for DirectoryService {
             }
             .await,
         )
+    }
+}
+
+/// Restores an event's snapshot of an entry.
+fn snapshot_to_proto(v: Option<serde_json::Value>) -> Option<pb::Institute> {
+    v.and_then(|v| serde_json::from_value::<Institute>(v).ok())
+        .map(|i| to_proto(&i))
+}
+
+impl DirectoryService {
+    async fn list_events(
+        &self,
+        request: &Request<pb::ListInstituteEventsRequest>,
+    ) -> Result<pb::ListInstituteEventsResponse, Error> {
+        let p = Principal::from_request(request)?;
+        p.require_operator()?;
+        let req = request.get_ref();
+        let code = code(&req.code).map_err(|e| Error::invalid("code", e))?;
+        let mut conn = self.db.pool().acquire().await?;
+        if get(&mut conn, &code).await?.is_none() {
+            return Err(not_found(&code));
+        }
+        drop(conn);
+        let size = pagination::page_size(req.page_size)?;
+        let fingerprint = pagination::fingerprint(&["institute-events", &code]);
+        let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
+        let mut events =
+            outbox::list_for(&self.db, "institute", &code, after.as_deref(), size + 1).await?;
+        let next_page_token = pagination::finish(&mut events, size, &fingerprint, |e| e.id.clone());
+        Ok(pb::ListInstituteEventsResponse {
+            events: events
+                .into_iter()
+                .map(|e| pb::InstituteEvent {
+                    id: e.id,
+                    code: e.aggregate_id,
+                    r#type: e.event_type,
+                    actor: e.actor,
+                    actor_role: e.actor_role,
+                    occur_time: Some(time::to_timestamp(e.occur_time)),
+                    before: snapshot_to_proto(e.before),
+                    after: snapshot_to_proto(e.after),
+                    changed_fields: e.changed_fields,
+                })
+                .collect(),
+            next_page_token,
+        })
     }
 }
 
