@@ -107,6 +107,25 @@ pub async fn list_for(
     rows.into_iter().map(from_row).collect()
 }
 
+/// One page of a resource's events, oldest first, and the next page's
+/// token (empty on the last page). `page_size` and `page_token` are the
+/// request's, checked here (AIP-158).
+pub async fn page(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    page_size: i32,
+    page_token: &str,
+) -> Result<(Vec<Event>, String), Error> {
+    let size = crate::pagination::page_size(page_size)?;
+    let list = format!("{aggregate_type}-events");
+    let fingerprint = crate::pagination::fingerprint(&[&list, aggregate_id]);
+    let after = crate::pagination::decode_after_id(page_token, &fingerprint)?;
+    let mut events = list_for(db, aggregate_type, aggregate_id, after.as_deref(), size + 1).await?;
+    let next = crate::pagination::finish(&mut events, size, &fingerprint, |e| e.id.clone());
+    Ok((events, next))
+}
+
 fn from_row(r: Row) -> Result<Event, Error> {
     let parse = |s: Option<String>| -> Result<Option<serde_json::Value>, Error> {
         s.map(|s| serde_json::from_str(&s).map_err(Error::internal))

@@ -91,10 +91,23 @@ pub fn finish<T>(
     fingerprint: &str,
     key: impl Fn(&T) -> String,
 ) -> String {
+    finish_with(rows, size, fingerprint, |row| {
+        serde_json::Value::String(key(row))
+    })
+}
+
+/// [`finish`] for lists sorted on more than the id: `key` is the whole
+/// sort key of a row, as the query reads it back from the token.
+pub fn finish_with<T>(
+    rows: &mut Vec<T>,
+    size: i64,
+    fingerprint: &str,
+    key: impl Fn(&T) -> serde_json::Value,
+) -> String {
     let more = rows.len() as i64 > size;
     rows.truncate(size.max(0) as usize);
     match (more, rows.last()) {
-        (true, Some(last)) => encode(serde_json::Value::String(key(last)), fingerprint),
+        (true, Some(last)) => encode(key(last), fingerprint),
         _ => String::new(),
     }
 }

@@ -597,12 +597,8 @@ impl SupplierRegistry for RegistryService {
                     .ok_or_else(|| Error::invalid("pageToken", "is not a token this API issued"))?;
                 // One extra row tells whether another page exists.
                 let mut rows = store::list(&self.db, &after, &filter, order, size + 1).await?;
-                let more = rows.len() as i64 > size;
-                rows.truncate(size as usize);
-                let next_page_token = match rows.last() {
-                    Some(last) if more => pagination::encode(order.key_of(last), &fingerprint),
-                    _ => String::new(),
-                };
+                let next_page_token =
+                    pagination::finish_with(&mut rows, size, &fingerprint, |s| order.key_of(s));
                 Ok(pb::ListSuppliersResponse {
                     suppliers: rows
                         .iter()
@@ -757,19 +753,14 @@ impl SupplierRegistry for RegistryService {
                     return Err(access::not_found(&req.supplier_id));
                 }
                 drop(conn);
-                let size = pagination::page_size(req.page_size)?;
-                let fingerprint = pagination::fingerprint(&["supplier-events", &req.supplier_id]);
-                let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
-                let mut events = outbox::list_for(
+                let (events, next_page_token) = outbox::page(
                     &self.db,
                     "supplier",
                     &req.supplier_id,
-                    after.as_deref(),
-                    size + 1,
+                    req.page_size,
+                    &req.page_token,
                 )
                 .await?;
-                let next_page_token =
-                    pagination::finish(&mut events, size, &fingerprint, |e| e.id.clone());
                 Ok(pb::ListSupplierEventsResponse {
                     events: events.into_iter().map(event_to_proto).collect(),
                     next_page_token,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use tonic::{Request, Response, Status};
 
-use crate::profile::{Contact, required_text};
+use crate::profile::{Contact, enum_names, parts_group_name, required_text};
 
 /// An institute as stored and as carried in audit events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -52,27 +52,6 @@ pub fn code(raw: &str) -> Result<String, String> {
     }
 }
 
-/// Names of the enum values in `values`, each once; problems under `field[i]`.
-fn enum_names(
-    field: &str,
-    values: &[i32],
-    name: impl Fn(i32) -> Option<&'static str>,
-    what: &str,
-    v: &mut Violations,
-) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for (i, value) in values.iter().enumerate() {
-        match name(*value) {
-            Some(n) if out.iter().any(|o| o == n) => {
-                v.add(format!("{field}[{i}]"), format!("{n} is listed twice"))
-            }
-            Some(n) => out.push(n.to_string()),
-            None => v.add(format!("{field}[{i}]"), format!("is not a {what}")),
-        }
-    }
-    out
-}
-
 /// Reads the named fields (lowerCamelCase) of `input` into `into`.
 fn read(input: &pb::Institute, fields: &[&str], into: &mut Institute, v: &mut Violations) {
     for field in fields {
@@ -99,10 +78,7 @@ fn read(input: &pb::Institute, fields: &[&str], into: &mut Institute, v: &mut Vi
                 into.parts_groups = enum_names(
                     "institute.partsGroups",
                     &input.parts_groups,
-                    |g| match pb::PartsGroup::try_from(g) {
-                        Ok(pb::PartsGroup::Unspecified) | Err(_) => None,
-                        Ok(g) => Some(g.as_str_name()),
-                    },
+                    parts_group_name,
                     "parts group",
                     v,
                 )
@@ -741,12 +717,8 @@ impl DirectoryService {
             return Err(not_found(&code));
         }
         drop(conn);
-        let size = pagination::page_size(req.page_size)?;
-        let fingerprint = pagination::fingerprint(&["institute-events", &code]);
-        let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
-        let mut events =
-            outbox::list_for(&self.db, "institute", &code, after.as_deref(), size + 1).await?;
-        let next_page_token = pagination::finish(&mut events, size, &fingerprint, |e| e.id.clone());
+        let (events, next_page_token) =
+            outbox::page(&self.db, "institute", &code, req.page_size, &req.page_token).await?;
         Ok(pb::ListInstituteEventsResponse {
             events: events
                 .into_iter()

@@ -224,11 +224,40 @@ fn website(raw: &str) -> Result<String, String> {
     Ok(t.to_string())
 }
 
-fn parts_group(value: i32) -> Result<String, String> {
+/// The name of a parts group sent as its number; `None` for unspecified
+/// or unknown.
+pub fn parts_group_name(value: i32) -> Option<&'static str> {
     match pb::PartsGroup::try_from(value) {
-        Ok(pb::PartsGroup::Unspecified) | Err(_) => Err("is not a parts group".into()),
-        Ok(g) => Ok(g.as_str_name().to_string()),
+        Ok(pb::PartsGroup::Unspecified) | Err(_) => None,
+        Ok(g) => Some(g.as_str_name()),
     }
+}
+
+fn parts_group(value: i32) -> Result<String, String> {
+    parts_group_name(value)
+        .map(str::to_string)
+        .ok_or_else(|| "is not a parts group".into())
+}
+
+/// Names of the enum values in `values`, each once; problems under `field[i]`.
+pub fn enum_names(
+    field: &str,
+    values: &[i32],
+    name: impl Fn(i32) -> Option<&'static str>,
+    what: &str,
+    v: &mut Violations,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, value) in values.iter().enumerate() {
+        match name(*value) {
+            Some(n) if out.iter().any(|o| o == n) => {
+                v.add(format!("{field}[{i}]"), format!("{n} is listed twice"))
+            }
+            Some(n) => out.push(n.to_string()),
+            None => v.add(format!("{field}[{i}]"), format!("is not a {what}")),
+        }
+    }
+    out
 }
 
 /// A contact, validated; problems under `<prefix>.<field>`.
@@ -345,20 +374,13 @@ pub fn read(input: &pb::Supplier, fields: &[&str], v: &mut Violations) -> Profil
                 }
             }
             "partsGroups" => {
-                for (i, g) in input.parts_groups.iter().enumerate() {
-                    if let Some(name) =
-                        v.check(&format!("supplier.partsGroups[{i}]"), parts_group(*g))
-                    {
-                        if p.parts_groups.contains(&name) {
-                            v.add(
-                                format!("supplier.partsGroups[{i}]"),
-                                format!("{name} is listed twice"),
-                            );
-                        } else {
-                            p.parts_groups.push(name);
-                        }
-                    }
-                }
+                p.parts_groups = enum_names(
+                    "supplier.partsGroups",
+                    &input.parts_groups,
+                    parts_group_name,
+                    "parts group",
+                    v,
+                );
             }
             "primaryPartsGroup" if input.primary_parts_group != 0 => {
                 p.primary_parts_group = v

@@ -278,8 +278,7 @@ pub fn validate_rules(rules: &[pb::EligibilityRule]) -> Result<(), Error> {
                     );
                 }
                 for (j, g) in set.groups.iter().enumerate() {
-                    if !matches!(pb::PartsGroup::try_from(*g), Ok(g) if g != pb::PartsGroup::Unspecified)
-                    {
+                    if crate::profile::parts_group_name(*g).is_none() {
                         v.add(
                             format!("rules[{i}].partsGroupIn.groups[{j}]"),
                             "is not a parts group",

@@ -115,34 +115,45 @@ async fn stage_event(
     Ok(())
 }
 
-impl RegistryService {
-    /// Moves the supplier to `change.to_stage` in `tx` and appends
-    /// `supplier.stage_changed`.
-    async fn apply_stage(
-        &self,
-        tx: &mut sqlx::AnyConnection,
-        principal: &Principal,
-        current: &domain::Supplier,
-        change: &StageChange,
-    ) -> Result<(), Error> {
+/// Ends a stage-change write: a CONFIRMED change moves the supplier
+/// (`supplier.stage_changed`); any other is recorded as `event_type`. Then
+/// the response is kept for the Idempotency-Key and all commits together.
+async fn settle(
+    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    principal: &Principal,
+    idempotency: Option<&Idempotency>,
+    current: &domain::Supplier,
+    change: &StageChange,
+    event_type: &str,
+) -> Result<pb::StageChange, Error> {
+    if change.state == State::Confirmed {
         let mut next = current.clone();
         next.stage = change.to_stage;
         next.revision += 1;
         next.update_time = time::now_micros().max(current.update_time);
-        if !store::update(tx, &next, current.revision).await? {
+        if !store::update(&mut tx, &next, current.revision).await? {
             return Err(Error::Transient(sqlx::Error::RowNotFound));
         }
         stage_event(
-            tx,
+            &mut tx,
             principal,
             "supplier.stage_changed",
             change,
             Some((current, &next)),
         )
         .await?;
-        Ok(())
+    } else {
+        stage_event(&mut tx, principal, event_type, change, None).await?;
     }
+    let response = change_to_proto(change);
+    if let Some(idem) = idempotency {
+        idem.record(&mut tx, &response).await?;
+    }
+    tx.commit().await?;
+    Ok(response)
+}
 
+impl RegistryService {
     async fn create_stage_change_once(
         &self,
         principal: &Principal,
@@ -189,25 +200,15 @@ impl RegistryService {
             decision_note: String::new(),
         };
         store::insert_stage_change(&mut tx, &change).await?;
-        if confirmed {
-            self.apply_stage(&mut tx, principal, &current, &change)
-                .await?;
-        } else {
-            stage_event(
-                &mut tx,
-                principal,
-                "supplier.stage_change_proposed",
-                &change,
-                None,
-            )
-            .await?;
-        }
-        let response = change_to_proto(&change);
-        if let Some(idem) = idempotency {
-            idem.record(&mut tx, &response).await?;
-        }
-        tx.commit().await?;
-        Ok(response)
+        settle(
+            tx,
+            principal,
+            idempotency,
+            &current,
+            &change,
+            "supplier.stage_change_proposed",
+        )
+        .await
     }
 
     async fn decide_once(
@@ -245,25 +246,15 @@ impl RegistryService {
         if !store::decide_stage_change(&mut tx, &change).await? {
             return Err(Error::Transient(sqlx::Error::RowNotFound));
         }
-        if verdict == State::Confirmed {
-            self.apply_stage(&mut tx, principal, &current, &change)
-                .await?;
-        } else {
-            stage_event(
-                &mut tx,
-                principal,
-                "supplier.stage_change_rejected",
-                &change,
-                None,
-            )
-            .await?;
-        }
-        let response = change_to_proto(&change);
-        if let Some(idem) = idempotency {
-            idem.record(&mut tx, &response).await?;
-        }
-        tx.commit().await?;
-        Ok(response)
+        settle(
+            tx,
+            principal,
+            idempotency,
+            &current,
+            &change,
+            "supplier.stage_change_rejected",
+        )
+        .await
     }
 
     pub(crate) async fn create_stage_change(
