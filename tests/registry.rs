@@ -494,21 +494,6 @@ mod certifications {
         id
     }
 
-    async fn ids(app: &TestApp, query: &str) -> Vec<String> {
-        let r = app
-            .get(&format!("/v1/suppliers?{query}"), &app.admin_key)
-            .await;
-        assert_eq!(r.status, 200, "{query}: {}", r.text);
-        r.body["suppliers"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|s| s["id"].as_str().unwrap().to_string())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     async fn certificates_round_trip_and_show_expiry(engine: Engine) {
         let app = spawn_app(engine).await;
         let s = app.create_supplier(SAMSUNG, "품질부품").await;
@@ -571,7 +556,7 @@ mod certifications {
         assert_eq!(fewer.status, 200, "{}", fewer.text);
         assert_eq!(fewer.body["certifications"].as_array().unwrap().len(), 1);
         assert_eq!(
-            ids(&app, "certificationStandard=ISO_9001").await,
+            app.supplier_ids("certificationStandard=ISO_9001").await,
             Vec::<String>::new()
         );
     }
@@ -650,25 +635,23 @@ mod certifications {
         app.create_supplier(SAMSUNG, "무인증").await;
 
         assert_eq!(
-            ids(&app, "certificationStandard=IATF_16949").await,
+            app.supplier_ids("certificationStandard=IATF_16949").await,
             [soon.clone(), later.clone(), expired.clone()]
         );
         assert_eq!(
-            ids(&app, "certificationExpiringWithinDays=90").await,
+            app.supplier_ids("certificationExpiringWithinDays=90").await,
             [soon.clone(), later.clone()],
             "expired ones are not 'expiring'"
         );
         assert_eq!(
-            ids(
-                &app,
-                "certificationExpiringWithinDays=90&certificationStandard=IATF_16949"
-            )
-            .await,
+            app.supplier_ids("certificationExpiringWithinDays=90&certificationStandard=IATF_16949")
+                .await,
             std::slice::from_ref(&soon),
             "both conditions hold for the same certificate"
         );
         assert_eq!(
-            ids(&app, "certificationExpiringWithinDays=365").await,
+            app.supplier_ids("certificationExpiringWithinDays=365")
+                .await,
             [soon, later]
         );
         for bad in [

@@ -1057,19 +1057,6 @@ mod filters {
         filters_reject_unknown_values
     );
 
-    async fn ids(app: &TestApp, query: &str) -> Vec<String> {
-        let r = app
-            .get(&format!("/v1/suppliers?{query}"), &app.admin_key)
-            .await;
-        assert_eq!(r.status, 200, "{query}: {}", r.text);
-        r.body["suppliers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["id"].as_str().unwrap().to_string())
-            .collect()
-    }
-
     async fn lists_narrow_by_status_region_group_flags_and_text(engine: Engine) {
         let app = spawn_app(engine).await;
         let battery = app
@@ -1111,61 +1098,64 @@ mod filters {
         .await;
 
         assert_eq!(
-            ids(&app, "status=ACTIVE").await,
+            app.supplier_ids("status=ACTIVE").await,
             std::slice::from_ref(&bare)
         );
         assert_eq!(
-            ids(&app, "status=PENDING_VERIFICATION").await,
+            app.supplier_ids("status=PENDING_VERIFICATION").await,
             [battery.clone(), engine_maker.clone()]
         );
         assert_eq!(
-            ids(&app, "region=GWANGJU_BUK_GU").await,
+            app.supplier_ids("region=GWANGJU_BUK_GU").await,
             std::slice::from_ref(&engine_maker)
         );
         assert_eq!(
-            ids(&app, "partsGroup=BATTERY_ENERGY_STORAGE").await,
+            app.supplier_ids("partsGroup=BATTERY_ENERGY_STORAGE").await,
             [battery.clone(), engine_maker.clone()]
         );
         assert_eq!(
-            ids(&app, "partsGroup=POWERTRAIN_ENGINE").await,
-            std::slice::from_ref(&engine_maker)
-        );
-        assert_eq!(ids(&app, "sme=true").await, std::slice::from_ref(&battery));
-        assert_eq!(
-            ids(&app, "sme=false").await,
+            app.supplier_ids("partsGroup=POWERTRAIN_ENGINE").await,
             std::slice::from_ref(&engine_maker)
         );
         assert_eq!(
-            ids(&app, "councilMember=true").await,
-            std::slice::from_ref(&engine_maker)
-        );
-        assert_eq!(
-            ids(&app, "query=배터리").await,
+            app.supplier_ids("sme=true").await,
             std::slice::from_ref(&battery)
         );
         assert_eq!(
-            ids(&app, "query=SOLUTIONS").await,
+            app.supplier_ids("sme=false").await,
+            std::slice::from_ref(&engine_maker)
+        );
+        assert_eq!(
+            app.supplier_ids("councilMember=true").await,
+            std::slice::from_ref(&engine_maker)
+        );
+        assert_eq!(
+            app.supplier_ids("query=배터리").await,
+            std::slice::from_ref(&battery)
+        );
+        assert_eq!(
+            app.supplier_ids("query=SOLUTIONS").await,
             std::slice::from_ref(&battery),
             "Latin letters in any case"
         );
         assert_eq!(
-            ids(&app, "query=engine%20WORKS").await,
+            app.supplier_ids("query=engine%20WORKS").await,
             std::slice::from_ref(&engine_maker),
             "the English name too"
         );
         assert_eq!(
-            ids(&app, "query=50%25").await,
+            app.supplier_ids("query=50%25").await,
             std::slice::from_ref(&engine_maker),
             "% is literal"
         );
-        assert!(ids(&app, "query=_").await.is_empty(), "_ is literal");
+        assert!(app.supplier_ids("query=_").await.is_empty(), "_ is literal");
         assert_eq!(
-            ids(&app, "query=119-81").await,
+            app.supplier_ids("query=119-81").await,
             std::slice::from_ref(&engine_maker),
             "business number, dashes ignored"
         );
         assert_eq!(
-            ids(&app, "sme=true&region=GWANGJU_BUK_GU").await,
+            app.supplier_ids("sme=true&region=GWANGJU_BUK_GU").await,
             Vec::<String>::new()
         );
 
@@ -1177,11 +1167,11 @@ mod filters {
             )
             .await;
         let token = first.body["nextPageToken"].as_str().unwrap().to_string();
-        let second = ids(
-            &app,
-            &format!("partsGroup=BATTERY_ENERGY_STORAGE&pageSize=1&pageToken={token}"),
-        )
-        .await;
+        let second = app
+            .supplier_ids(&format!(
+                "partsGroup=BATTERY_ENERGY_STORAGE&pageSize=1&pageToken={token}"
+            ))
+            .await;
         assert_eq!(second, std::slice::from_ref(&engine_maker));
         app.get(
             &format!("/v1/suppliers?pageSize=1&pageToken={token}"),

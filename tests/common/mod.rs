@@ -193,6 +193,20 @@ impl TestApp {
         r.body["secret"].as_str().expect("secret").to_string()
     }
 
+    /// The ids of `GET /v1/suppliers?{query}` as the operator, in order.
+    pub async fn supplier_ids(&self, query: &str) -> Vec<String> {
+        let r = self
+            .get(&format!("/v1/suppliers?{query}"), &self.admin_key)
+            .await;
+        assert_eq!(r.status, 200, "{query}: {}", r.text);
+        r.body["suppliers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// Registers a supplier as the operator and returns it.
     pub async fn create_supplier(&self, number: &str, name: &str) -> Value {
         let r = self
