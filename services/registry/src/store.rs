@@ -345,8 +345,9 @@ impl Conditions {
         format!("${}", self.args.len())
     }
 
-    /// Adds a clause; `{}` in `fragment` is each placeholder in turn.
-    fn push(&mut self, fragment: &'static str, args: Vec<Arg>) {
+    /// Adds a clause; `{}` in `fragment` is each placeholder in turn. The
+    /// fragment is built only from literals of this file, never input.
+    fn push(&mut self, fragment: &str, args: Vec<Arg>) {
         let mut text = String::new();
         let mut rest = fragment;
         for arg in args {
@@ -379,42 +380,16 @@ pub async fn list(
     let mut c = Conditions::default();
     let expr = order.expression();
     let descending = order.descending;
+    let cmp = if descending { "<" } else { ">" };
+    // Keyset: after the last row's sort value, ties by id (always ascending).
+    let keyset = format!("({expr} {cmp} {{}} OR ({expr} = {{}} AND id > {{}}))");
     match (after, order.key) {
         (After::Start, _) => {}
-        (After::Id(id), _) | (After::Text(_, id) | After::Number(_, id), SortKey::Id) => c.push(
-            if descending { "id < {}" } else { "id > {}" },
-            vec![text(id)],
-        ),
-        (After::Text(v, id), _) => c.push(
-            // The sort expression is a fixed fragment; see Order::expression.
-            if descending {
-                "(legal_name < {} OR (legal_name = {} AND id > {}))"
-            } else {
-                "(legal_name > {} OR (legal_name = {} AND id > {}))"
-            },
-            vec![text(v), text(v), text(id)],
-        ),
-        (After::Number(v, id), key) => {
-            let fragment = match (key, descending) {
-                (SortKey::CreateTime, false) => {
-                    "(create_time > {} OR (create_time = {} AND id > {}))"
-                }
-                (SortKey::CreateTime, true) => {
-                    "(create_time < {} OR (create_time = {} AND id > {}))"
-                }
-                (SortKey::Stage, false) => "(stage_rank > {} OR (stage_rank = {} AND id > {}))",
-                (SortKey::Stage, true) => "(stage_rank < {} OR (stage_rank = {} AND id > {}))",
-                (_, false) => {
-                    "(COALESCE(employee_count, -1) > {} OR \
-                     (COALESCE(employee_count, -1) = {} AND id > {}))"
-                }
-                (_, true) => {
-                    "(COALESCE(employee_count, -1) < {} OR \
-                     (COALESCE(employee_count, -1) = {} AND id > {}))"
-                }
-            };
-            c.push(fragment, vec![Int(*v), Int(*v), text(id)]);
+        (After::Id(id), _) | (After::Text(_, id) | After::Number(_, id), SortKey::Id) => {
+            c.push(&format!("id {cmp} {{}}"), vec![text(id)])
         }
+        (After::Text(v, id), _) => c.push(&keyset, vec![text(v), text(v), text(id)]),
+        (After::Number(v, id), _) => c.push(&keyset, vec![Int(*v), Int(*v), text(id)]),
     }
     if !filter.only_id.is_empty() {
         c.push("id = {}", vec![text(&filter.only_id)]);
