@@ -3,10 +3,8 @@
 //! eligibility check. Over REST (and gRPC where the API is gRPC-only), on
 //! SQLite and PostgreSQL.
 
-mod common;
-
 mod stages {
-    use super::common::*;
+    use crate::common::*;
     use gearshift_platform::engine_tests;
     use serde_json::{Value, json};
 
@@ -464,7 +462,7 @@ mod stages {
 }
 
 mod certifications {
-    use super::common::*;
+    use crate::common::*;
     use gearshift_platform::engine_tests;
     use gearshift_platform::time::seoul_date_in;
     use serde_json::{Value, json};
@@ -668,7 +666,7 @@ mod certifications {
 }
 
 mod listing {
-    use super::common::*;
+    use crate::common::*;
     use gearshift_platform::engine_tests;
     use serde_json::{Value, json};
 
@@ -914,7 +912,7 @@ mod listing {
 }
 
 mod institutes {
-    use super::common::*;
+    use crate::common::*;
     use gearshift_platform::engine_tests;
     use serde_json::{Value, json};
 
@@ -1144,7 +1142,7 @@ mod institutes {
 }
 
 mod programme {
-    use super::common::*;
+    use crate::common::*;
     use gearshift_platform::engine_tests;
     use gearshift_platform::time::seoul_date_in;
     use serde_json::json;
@@ -1295,10 +1293,11 @@ async fn postgres_search_uses_trigram_indexes() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let args = common::test_args(common::Engine::Postgres, dir.path()).await;
+    let args = crate::common::test_args(crate::common::Engine::Postgres, dir.path()).await;
     let url = args.registry.database_url.clone().unwrap();
-    let app = common::spawn_with(args, dir).await;
-    app.create_supplier(common::SAMSUNG, "광주정밀부품").await;
+    let app = crate::common::spawn_with(args, dir).await;
+    app.create_supplier(crate::common::SAMSUNG, "광주정밀부품")
+        .await;
 
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();

@@ -1,8 +1,6 @@
 //! API keys: issuing, listing, revoking, and who may do it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use gearshift_platform::engine_tests;
 use reqwest::Method;
 use serde_json::json;

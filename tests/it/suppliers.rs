@@ -1,8 +1,6 @@
 //! The supplier registry through the REST API, on SQLite and PostgreSQL.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use gearshift_platform::engine_tests;
 use reqwest::Method;
 use serde_json::json;
@@ -667,7 +665,7 @@ async fn institutes_and_reviewers_read_but_cannot_write(engine: Engine) {
 }
 
 mod lifecycle {
-    use super::common::*;
+    use crate::common::*;
     use gearshift_platform::engine_tests;
     use reqwest::Method;
     use serde_json::json;
@@ -827,7 +825,7 @@ mod lifecycle {
 }
 
 mod profile {
-    use super::common::*;
+    use crate::common::*;
     use gearshift_platform::engine_tests;
     use serde_json::json;
 
@@ -1048,7 +1046,7 @@ mod profile {
 }
 
 mod filters {
-    use super::common::*;
+    use crate::common::*;
     use gearshift_platform::engine_tests;
     use serde_json::json;
 

@@ -1,9 +1,7 @@
 //! The services' gRPC APIs called directly, as another service would: the
 //! principal is required and checked where the data is.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use gearshift_platform::engine_tests;
 use gearshift_platform::principal::{METADATA_KEY, PrincipalKey};
 use gearshift_platform::{Principal, Role};
@@ -395,4 +393,69 @@ async fn a_call_past_its_deadline_is_cut_off_and_writes_nothing(engine: Engine) 
         "the cut-off call left nothing behind: {}",
         list.text
     );
+}
+
+/// Generic clients find the services by reflection, whichever version they
+/// speak: v1 (grpcurl, current tools) and v1alpha (Python's
+/// grpcio-reflection, older grpcurl, IDE plugins).
+#[tokio::test]
+async fn reflection_lists_the_services_in_both_protocol_versions() {
+    use tonic_reflection::pb::{v1, v1alpha};
+    let app = spawn_app(Engine::Sqlite).await;
+    let url = format!("http://{}", app.registry_addr);
+
+    let channel = tonic::transport::Channel::from_shared(url)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
+    let ask = v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(v1::server_reflection_request::MessageRequest::ListServices(
+            String::new(),
+        )),
+    };
+    let mut answers = client
+        .server_reflection_info(futures_util::stream::iter([ask]))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = answers.message().await.unwrap().unwrap();
+    let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        answer.message_response
+    else {
+        panic!("v1 answered {answer:?}")
+    };
+    let v1_names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+
+    let mut client = v1alpha::server_reflection_client::ServerReflectionClient::new(channel);
+    let ask = v1alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(
+            v1alpha::server_reflection_request::MessageRequest::ListServices(String::new()),
+        ),
+    };
+    let mut answers = client
+        .server_reflection_info(futures_util::stream::iter([ask]))
+        .await
+        .unwrap()
+        .into_inner();
+    let answer = answers.message().await.unwrap().unwrap();
+    let Some(v1alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
+        answer.message_response
+    else {
+        panic!("v1alpha answered {answer:?}")
+    };
+    let v1alpha_names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+
+    for names in [&v1_names, &v1alpha_names] {
+        for wanted in [
+            "gearshift.registry.v1.SupplierRegistry",
+            "gearshift.registry.v1.InstituteDirectory",
+            "grpc.health.v1.Health",
+        ] {
+            assert!(names.iter().any(|n| n == wanted), "{wanted} in {names:?}");
+        }
+    }
 }

@@ -1,8 +1,6 @@
 //! The gateway's own surface: routes, OpenAPI, health, metrics, errors.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use gearshift_platform::engine_tests;
 use reqwest::Method;
 use serde_json::Value;
