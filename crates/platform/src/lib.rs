@@ -8,6 +8,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod calendar;
+pub mod clock;
 pub mod db;
 pub mod error;
 pub mod etag;
