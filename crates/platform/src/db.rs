@@ -7,7 +7,6 @@
 //! with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of
 //! failing on a lock upgrade.
 
-use std::future::Future;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,6 +16,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 use crate::Error;
+use crate::clock::Clock;
 
 static PLATFORM_MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
@@ -26,11 +26,13 @@ pub enum Engine {
     Postgres,
 }
 
-/// A service's database: the pool and which engine is behind it.
+/// A service's database: the pool, which engine is behind it, and the
+/// clock its writes are stamped with.
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
     engine: Engine,
+    clock: Clock,
 }
 
 impl Db {
@@ -113,7 +115,22 @@ impl Db {
             })
             .connect_with(options)
             .await?;
-        Ok(Db { pool, engine })
+        Ok(Db {
+            pool,
+            engine,
+            clock: Clock::system(),
+        })
+    }
+
+    /// The same database, with writes stamped by `clock` (tests set time).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock this database's writes read "now" from.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Applies the platform's and then the service's migrations.
@@ -132,8 +149,9 @@ impl Db {
         self.engine
     }
 
-    /// Starts a write transaction.
-    pub async fn begin(&self) -> Result<Transaction<'static, Any>, Error> {
+    /// Starts a write transaction: only the write path (`write::write`)
+    /// opens one, so every write claims its key and leaves its event.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, Error> {
         let tx = match self.engine {
             Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Engine::Postgres => self.pool.begin().await?,
@@ -149,32 +167,6 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-}
-
-/// Runs `op` again when the database reports a transient conflict
-/// (PostgreSQL serialization failure or deadlock, SQLite busy), a few times
-/// with a short backoff, so such conflicts never reach the caller as a 500.
-pub async fn with_retry<T, F, Fut>(mut op: F) -> Result<T, Error>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, Error>>,
-{
-    let mut delay = Duration::from_millis(5);
-    for _ in 0..5 {
-        match op().await {
-            Err(Error::Transient(_)) => {
-                tokio::time::sleep(delay).await;
-                delay *= 3;
-            }
-            other => return other,
-        }
-    }
-    match op().await {
-        Err(Error::Transient(_)) => Err(Error::Unavailable(
-            "the database stayed busy; retry the request".into(),
-        )),
-        other => other,
     }
 }
 

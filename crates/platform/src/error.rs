@@ -14,6 +14,64 @@ use tonic_types::{ErrorDetails, StatusExt};
 /// `ErrorInfo.domain` of every Gearshift error.
 pub const DOMAIN: &str = "gearshift.gwangju.kr";
 
+/// The platform's own reason codes. A service's codes are its [`Reason`]
+/// enum; both travel as `ErrorInfo.reason` and become the problem's `code`.
+pub mod reason {
+    pub const INVALID_ARGUMENT: &str = "INVALID_ARGUMENT";
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const ALREADY_EXISTS: &str = "ALREADY_EXISTS";
+    pub const ETAG_MISMATCH: &str = "ETAG_MISMATCH";
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+    pub const IDEMPOTENCY_KEY_IN_USE: &str = "IDEMPOTENCY_KEY_IN_USE";
+    pub const CONCURRENT_MODIFICATION: &str = "CONCURRENT_MODIFICATION";
+    pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
+    pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// A service's stable reason codes, one enum per service (declare it with
+/// [`reasons!`](crate::reasons)): the code a client matches on when the
+/// state of a resource refuses a call or a business limit is reached.
+pub trait Reason: Copy + std::fmt::Debug + Send + Sync + 'static {
+    fn as_str(self) -> &'static str;
+}
+
+/// Declares a service's reason enum and its codes:
+///
+/// ```
+/// gearshift_platform::reasons! {
+///     /// Why the registry refuses a call.
+///     pub enum Reason {
+///         /// The lifecycle does not allow this move.
+///         InvalidTransition = "INVALID_TRANSITION",
+///     }
+/// }
+/// use gearshift_platform::error::Reason as _;
+/// assert_eq!(Reason::InvalidTransition.as_str(), "INVALID_TRANSITION");
+/// ```
+#[macro_export]
+macro_rules! reasons {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident {
+        $($(#[$vmeta:meta])* $variant:ident = $code:literal),* $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant),*
+        }
+
+        impl $crate::error::Reason for $name {
+            fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code),*
+                }
+            }
+        }
+    };
+}
+
 /// One problem with one request field. `field` is the lowerCamelCase JSON
 /// path a client sent (`supplier.businessNumber`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +102,8 @@ pub enum Error {
         message: String,
     },
     /// The resource is not in a state that allows the call; `reason` is the
-    /// stable code (`INVALID_TRANSITION`), `allowed` what would be allowed.
+    /// service's stable code (`INVALID_TRANSITION`), `allowed` what would be
+    /// allowed.
     #[error("{message}")]
     FailedPrecondition {
         reason: &'static str,
@@ -52,6 +111,19 @@ pub enum Error {
         subject: String,
         allowed: Vec<String>,
     },
+    /// A business limit is reached (a budget, a seat count): the request was
+    /// fine and will keep failing until the limit changes. Never retried.
+    #[error("{message}")]
+    LimitReached {
+        reason: &'static str,
+        message: String,
+        subject: String,
+    },
+    /// Another write changed the record between this write's read and its
+    /// update: the write path runs the work again, so a caller sees this
+    /// only if the race keeps being lost.
+    #[error("another request changed the same record at the same time; retry")]
+    Conflict,
     #[error("the resource changed since it was read (current etag {current})")]
     EtagMismatch { current: String },
     #[error("this Idempotency-Key was already used with a different request")]
@@ -67,7 +139,7 @@ pub enum Error {
     #[error("the deadline passed before the work finished")]
     DeadlineExceeded,
     /// A conflict the database resolves if the transaction runs again;
-    /// `db::with_retry` retries these and never lets one reach a caller.
+    /// the write path (`write::write`) runs the work again.
     #[error("transient database conflict")]
     Transient(#[source] sqlx::Error),
     #[error("internal error")]
@@ -84,22 +156,55 @@ impl Error {
         Error::Internal(cause.into())
     }
 
+    /// The resource's state refuses the call, for `reason`.
+    pub fn precondition(
+        reason: impl Reason,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::FailedPrecondition {
+            reason: reason.as_str(),
+            message: message.into(),
+            subject: subject.into(),
+            allowed: Vec::new(),
+        }
+    }
+
+    /// A business limit refuses the call, for `reason`.
+    pub fn limit(
+        reason: impl Reason,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::LimitReached {
+            reason: reason.as_str(),
+            message: message.into(),
+            subject: subject.into(),
+        }
+    }
+
+    /// Whether running the same work again may succeed: a lost race or a
+    /// database conflict, never a business refusal.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::Conflict | Error::Transient(_))
+    }
+
     /// The stable machine code of this error.
     pub fn reason(&self) -> &'static str {
         match self {
-            Error::InvalidArgument(_) => "INVALID_ARGUMENT",
-            Error::NotFound { .. } => "NOT_FOUND",
-            Error::AlreadyExists { .. } => "ALREADY_EXISTS",
-            Error::FailedPrecondition { reason, .. } => reason,
-            Error::EtagMismatch { .. } => "ETAG_MISMATCH",
-            Error::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
-            Error::IdempotencyKeyInUse => "IDEMPOTENCY_KEY_IN_USE",
-            Error::PermissionDenied(_) => "PERMISSION_DENIED",
-            Error::Unauthenticated(_) => "UNAUTHENTICATED",
-            Error::Unavailable(_) => "UNAVAILABLE",
-            Error::DeadlineExceeded => "DEADLINE_EXCEEDED",
-            Error::Transient(_) => "UNAVAILABLE",
-            Error::Internal(_) => "INTERNAL",
+            Error::InvalidArgument(_) => reason::INVALID_ARGUMENT,
+            Error::NotFound { .. } => reason::NOT_FOUND,
+            Error::AlreadyExists { .. } => reason::ALREADY_EXISTS,
+            Error::FailedPrecondition { reason, .. } | Error::LimitReached { reason, .. } => reason,
+            Error::EtagMismatch { .. } => reason::ETAG_MISMATCH,
+            Error::IdempotencyKeyReused => reason::IDEMPOTENCY_KEY_REUSED,
+            Error::IdempotencyKeyInUse => reason::IDEMPOTENCY_KEY_IN_USE,
+            Error::Conflict => reason::CONCURRENT_MODIFICATION,
+            Error::PermissionDenied(_) => reason::PERMISSION_DENIED,
+            Error::Unauthenticated(_) => reason::UNAUTHENTICATED,
+            Error::Unavailable(_) | Error::Transient(_) => reason::UNAVAILABLE,
+            Error::DeadlineExceeded => reason::DEADLINE_EXCEEDED,
+            Error::Internal(_) => reason::INTERNAL,
         }
     }
 
@@ -108,8 +213,12 @@ impl Error {
             Error::InvalidArgument(_) | Error::IdempotencyKeyReused => Code::InvalidArgument,
             Error::NotFound { .. } => Code::NotFound,
             Error::AlreadyExists { .. } => Code::AlreadyExists,
-            Error::FailedPrecondition { .. } => Code::FailedPrecondition,
-            Error::EtagMismatch { .. } | Error::IdempotencyKeyInUse => Code::Aborted,
+            Error::FailedPrecondition { .. } | Error::LimitReached { .. } => {
+                Code::FailedPrecondition
+            }
+            Error::EtagMismatch { .. } | Error::IdempotencyKeyInUse | Error::Conflict => {
+                Code::Aborted
+            }
             Error::PermissionDenied(_) => Code::PermissionDenied,
             Error::Unauthenticated(_) => Code::Unauthenticated,
             Error::Unavailable(_) | Error::Transient(_) => Code::Unavailable,
@@ -169,6 +278,17 @@ impl From<Error> for Status {
                     metadata.insert("allowed".to_string(), allowed.join(","));
                 }
             }
+            Error::LimitReached {
+                reason,
+                subject,
+                message,
+            } => {
+                details.add_precondition_failure_violation(
+                    *reason,
+                    subject.clone(),
+                    message.clone(),
+                );
+            }
             Error::EtagMismatch { current } => {
                 details.add_precondition_failure_violation("ETAG", "etag", e.to_string());
                 metadata.insert("currentEtag".to_string(), current.clone());
@@ -181,6 +301,29 @@ impl From<Error> for Status {
         }
         details.set_error_info(e.reason(), DOMAIN, metadata);
         Status::with_error_details(e.code(), e.to_string(), details)
+    }
+}
+
+/// The HTTP status for a service's gRPC status: by code, and by reason
+/// where one code covers several HTTP answers. FAILED_PRECONDITION is 409:
+/// the request was fine, the resource's state (or a limit) does not allow it.
+pub fn http_status(code: Code, reason: &str) -> http::StatusCode {
+    use http::StatusCode as S;
+    match (code, reason) {
+        (Code::Ok, _) => S::OK,
+        (_, reason::ETAG_MISMATCH) => S::PRECONDITION_FAILED,
+        (_, reason::IDEMPOTENCY_KEY_REUSED) => S::UNPROCESSABLE_ENTITY,
+        (Code::InvalidArgument | Code::OutOfRange, _) => S::BAD_REQUEST,
+        (Code::Unauthenticated, _) => S::UNAUTHORIZED,
+        (Code::PermissionDenied, _) => S::FORBIDDEN,
+        (Code::NotFound, _) => S::NOT_FOUND,
+        (Code::AlreadyExists | Code::Aborted | Code::FailedPrecondition, _) => S::CONFLICT,
+        (Code::ResourceExhausted, _) => S::TOO_MANY_REQUESTS,
+        (Code::Cancelled, _) => S::REQUEST_TIMEOUT,
+        (Code::DeadlineExceeded, _) => S::GATEWAY_TIMEOUT,
+        (Code::Unimplemented, _) => S::NOT_IMPLEMENTED,
+        (Code::Unavailable, _) => S::SERVICE_UNAVAILABLE,
+        (Code::Internal | Code::Unknown | Code::DataLoss, _) => S::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -234,6 +377,37 @@ mod tests {
         let bad = details.bad_request().expect("bad request detail");
         assert_eq!(bad.field_violations[0].field, "supplier.legalName");
         assert_eq!(details.error_info().unwrap().reason, "INVALID_ARGUMENT");
+    }
+
+    crate::reasons! {
+        enum Why {
+            SeatsTaken = "SEATS_TAKEN",
+            Closed = "CLOSED",
+        }
+    }
+
+    #[test]
+    fn a_limit_and_a_lost_race_are_different_kinds() {
+        let limit = Error::limit(Why::SeatsTaken, "cohort", "all 20 seats are taken");
+        let closed = Error::precondition(Why::Closed, "cohort", "enrolment closed");
+        assert!(!limit.is_retryable() && !closed.is_retryable());
+        assert!(Error::Conflict.is_retryable());
+        for (error, code, reason) in [
+            (limit, Code::FailedPrecondition, "SEATS_TAKEN"),
+            (closed, Code::FailedPrecondition, "CLOSED"),
+            (Error::Conflict, Code::Aborted, "CONCURRENT_MODIFICATION"),
+        ] {
+            let status = Status::from(error);
+            assert_eq!(status.code(), code);
+            assert_eq!(
+                status.get_error_details().error_info().unwrap().reason,
+                reason
+            );
+            assert_eq!(
+                http_status(status.code(), reason),
+                http::StatusCode::CONFLICT
+            );
+        }
     }
 
     #[test]

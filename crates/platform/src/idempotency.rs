@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 use tonic::Request;
 
-use crate::{Error, Principal, db, time};
+use crate::{Error, Principal, db};
 
 /// gRPC metadata key carrying the client's key.
 pub const METADATA_KEY: &str = "idempotency-key";
@@ -30,10 +30,11 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    /// The key on `request`, if the client sent one.
+    /// The key on `request`, if the client sent one, scoped to the caller
+    /// and to the gRPC method's full name (`/pkg.Service/Method`), which the
+    /// server frame records on every call.
     pub fn from_request<T: prost::Message>(
         request: &Request<T>,
-        method: &str,
         principal: &Principal,
     ) -> Result<Option<Self>, Error> {
         let Some(raw) = request.metadata().get(METADATA_KEY) else {
@@ -49,9 +50,17 @@ impl Idempotency {
                     "must be 1-255 printable ASCII characters without spaces",
                 )
             })?;
+        let method = request
+            .extensions()
+            .get::<crate::server::GrpcMethodName>()
+            .ok_or_else(|| {
+                Error::internal(anyhow::anyhow!(
+                    "the call's gRPC method is unknown: serve it through platform::server"
+                ))
+            })?;
         let hash = Sha256::digest(request.get_ref().encode_to_vec());
         Ok(Some(Self {
-            scope: format!("{method}|{}", principal.subject),
+            scope: format!("{}|{}", method.as_str(), principal.subject),
             key: key.to_string(),
             request_hash: hex(&hash),
         }))
@@ -61,9 +70,10 @@ impl Idempotency {
     /// the first response when the key was already used for this request.
     /// Claiming first means a concurrent duplicate waits on (or collides
     /// with) the key itself, never on the resource it is creating.
-    pub async fn claim<R: prost::Message + Default>(
+    pub(crate) async fn claim<R: prost::Message + Default>(
         &self,
         conn: &mut AnyConnection,
+        now: i64,
     ) -> Result<Option<R>, Error> {
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT request_hash, response FROM idempotency_keys WHERE scope = $1 AND idem_key = $2",
@@ -91,7 +101,7 @@ impl Idempotency {
         .bind(&self.scope)
         .bind(&self.key)
         .bind(&self.request_hash)
-        .bind(time::now_micros())
+        .bind(now)
         .execute(&mut *conn)
         .await;
         match result {
@@ -102,7 +112,7 @@ impl Idempotency {
     }
 
     /// Records `response` as this key's answer, in the claiming transaction.
-    pub async fn record<R: prost::Message>(
+    pub(crate) async fn record<R: prost::Message>(
         &self,
         conn: &mut AnyConnection,
         response: &R,
@@ -119,7 +129,7 @@ impl Idempotency {
 
 /// Drops keys older than the retention period. Returns how many went.
 pub async fn purge_expired(db: &db::Db) -> Result<u64, Error> {
-    let cutoff = time::now_micros() - RETENTION_MICROS;
+    let cutoff = db.clock().now_micros() - RETENTION_MICROS;
     let done = sqlx::query("DELETE FROM idempotency_keys WHERE create_time < $1")
         .bind(cutoff)
         .execute(db.pool())

@@ -24,6 +24,7 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod testing;
 pub mod time;
+pub mod write;
 
 pub use error::{Error, FieldViolation};
 pub use principal::{Principal, Role};

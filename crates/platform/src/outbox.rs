@@ -5,7 +5,7 @@
 
 use sqlx::AnyConnection;
 
-use crate::{Error, Principal, db::Db, ids, telemetry, time};
+use crate::{Error, Principal, db::Db, ids, telemetry};
 
 /// An event to append.
 #[derive(Debug)]
@@ -59,8 +59,13 @@ type Row = (
 const COLUMNS: &str = "id, aggregate_type, aggregate_id, event_type, actor, actor_role, occur_time, \
                        before_json, after_json, changed_fields, trace_id, detail_json";
 
-/// Appends `event` in the caller's transaction and returns its id.
-pub async fn append(conn: &mut AnyConnection, event: NewEvent<'_>) -> Result<String, Error> {
+/// Appends `event` in the caller's transaction, at `now`, and returns its
+/// id. Services append through `write::Tx::append`, which counts events.
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    now: i64,
+    event: NewEvent<'_>,
+) -> Result<String, Error> {
     let id = ids::new_id("evt");
     let to_text = |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string());
     sqlx::query(
@@ -74,7 +79,7 @@ pub async fn append(conn: &mut AnyConnection, event: NewEvent<'_>) -> Result<Str
     .bind(event.event_type)
     .bind(&event.actor.subject)
     .bind(event.actor.role.to_string())
-    .bind(time::now_micros())
+    .bind(now)
     .bind(to_text(&event.before))
     .bind(to_text(&event.after))
     .bind(event.changed_fields.join(","))

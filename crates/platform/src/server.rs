@@ -141,10 +141,35 @@ fn grpc_span(request: &http::Request<()>) -> tracing::Span {
     span
 }
 
-/// Records `grpc_server_requests_total` and `grpc_server_duration_seconds`
+/// The full gRPC method name of a call (`/pkg.Service/Method`), put in the
+/// request's extensions by the server frame: idempotency scopes come from
+/// it, never from a literal in a handler.
+#[derive(Debug, Clone)]
+pub struct GrpcMethodName(std::sync::Arc<str>);
+
+impl GrpcMethodName {
+    pub fn new(path: &str) -> Self {
+        Self(path.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Records the call's [`GrpcMethodName`], and
+/// `grpc_server_requests_total` and `grpc_server_duration_seconds`
 /// per method and status code.
 #[derive(Clone, Copy, Debug)]
 pub struct RedMetricsLayer;
+
+impl RedMetricsLayer {
+    /// Wraps a gRPC service served in-process (not through [`serve_grpc`]),
+    /// so its calls get the same method name and metrics.
+    pub fn wrap<S>(service: S) -> RedMetrics<S> {
+        RedMetrics { inner: service }
+    }
+}
 
 impl<S> tower::Layer<S> for RedMetricsLayer {
     type Service = RedMetrics<S>;
@@ -171,8 +196,11 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         let method = request.uri().path().to_string();
+        request
+            .extensions_mut()
+            .insert(GrpcMethodName(method.as_str().into()));
         let grpc = request
             .headers()
             .get(http::header::CONTENT_TYPE)

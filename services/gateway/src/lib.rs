@@ -204,7 +204,12 @@ impl Gateway {
         );
         let mut backends: HashMap<String, Backend> = HashMap::new();
         backends.insert(SERVICES[0].to_string(), in_process(registry.clone()));
-        backends.insert(SERVICES[1].to_string(), in_process(iam_service));
+        // Served here, not through platform::server: wrapped so its calls
+        // carry their method name and metrics like every other service's.
+        backends.insert(
+            SERVICES[1].to_string(),
+            in_process(server::RedMetricsLayer::wrap(iam_service)),
+        );
         backends.insert(SERVICES[2].to_string(), in_process(registry.clone()));
 
         let (listener, addr) = server::bind(config.listen).await?;

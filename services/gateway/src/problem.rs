@@ -130,27 +130,9 @@ impl Problem {
     }
 }
 
-/// gRPC code (and reason, where one code covers several HTTP answers) to
-/// HTTP status. FAILED_PRECONDITION is 409: the request was fine, the
-/// resource's state does not allow it.
-pub fn http_status(code: Code, reason: &str) -> StatusCode {
-    match (code, reason) {
-        (Code::Ok, _) => StatusCode::OK,
-        (_, "ETAG_MISMATCH") => StatusCode::PRECONDITION_FAILED,
-        (_, "IDEMPOTENCY_KEY_REUSED") => StatusCode::UNPROCESSABLE_ENTITY,
-        (Code::InvalidArgument | Code::OutOfRange, _) => StatusCode::BAD_REQUEST,
-        (Code::Unauthenticated, _) => StatusCode::UNAUTHORIZED,
-        (Code::PermissionDenied, _) => StatusCode::FORBIDDEN,
-        (Code::NotFound, _) => StatusCode::NOT_FOUND,
-        (Code::AlreadyExists | Code::Aborted | Code::FailedPrecondition, _) => StatusCode::CONFLICT,
-        (Code::ResourceExhausted, _) => StatusCode::TOO_MANY_REQUESTS,
-        (Code::Cancelled, _) => StatusCode::REQUEST_TIMEOUT,
-        (Code::DeadlineExceeded, _) => StatusCode::GATEWAY_TIMEOUT,
-        (Code::Unimplemented, _) => StatusCode::NOT_IMPLEMENTED,
-        (Code::Unavailable, _) => StatusCode::SERVICE_UNAVAILABLE,
-        (Code::Internal | Code::Unknown | Code::DataLoss, _) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
-}
+/// The HTTP status for a service's status (the mapping lives once, in the
+/// platform, beside the reason codes it reads).
+pub use gearshift_platform::error::http_status;
 
 fn code_name(code: Code) -> &'static str {
     match code {

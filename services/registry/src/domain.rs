@@ -1,6 +1,8 @@
 //! The registry's rules, with no I/O: Korean business registration numbers,
 //! legal names, the supplier record and who may see or change it.
 
+use crate::reason::Reason;
+use gearshift_platform::error::Reason as _;
 use gearshift_platform::{Error, Principal, Role};
 
 use crate::profile::{self, Profile};
@@ -188,7 +190,7 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Error> {
             allowed.join(", ")
         };
         Error::FailedPrecondition {
-            reason: "INVALID_TRANSITION",
+            reason: Reason::InvalidTransition.as_str(),
             message: format!(
                 "cannot {} a supplier that is {}; from {} you may: {options}",
                 action.verb(),
@@ -205,7 +207,7 @@ pub fn transition(from: Status, action: Action) -> Result<Status, Error> {
 pub fn ensure_editable(s: &Supplier) -> Result<(), Error> {
     if s.status == Status::Withdrawn {
         Err(Error::FailedPrecondition {
-            reason: "SUPPLIER_WITHDRAWN",
+            reason: Reason::SupplierWithdrawn.as_str(),
             message: format!("supplier {} has withdrawn; its record is read-only", s.id),
             subject: "status".into(),
             allowed: Vec::new(),

@@ -1,8 +1,10 @@
 //! The registry's gRPC API: maps requests to the domain and the store, and
 //! errors to `Status`. Every method works as the principal on the call.
 
+use gearshift_platform::clock::Clock;
 use gearshift_platform::error::{Violations, respond};
 use gearshift_platform::idempotency::Idempotency;
+use gearshift_platform::write::write;
 use gearshift_platform::{Error, Principal, db, etag, ids, outbox, pagination, time};
 use gearshift_proto::registry::v1 as pb;
 use pb::supplier_registry_server::SupplierRegistry;
@@ -28,8 +30,9 @@ impl RegistryService {
     }
 }
 
-/// The supplier as the API shows it; contact data only when `show_contacts`.
-pub fn to_proto(s: &Supplier, show_contacts: bool) -> pb::Supplier {
+/// The supplier as the API shows it; contact data only when
+/// `show_contacts`; certificates past their date (today by `clock`) expired.
+pub fn to_proto(s: &Supplier, show_contacts: bool, clock: &Clock) -> pb::Supplier {
     let mut out = pb::Supplier {
         id: s.id.clone(),
         business_number: s.business_number.formatted(),
@@ -47,7 +50,12 @@ pub fn to_proto(s: &Supplier, show_contacts: bool) -> pb::Supplier {
         stage: crate::stage_grpc::stage_to_proto(s.stage) as i32,
         ..Default::default()
     };
-    profile::fill_proto(&s.profile, &mut out, show_contacts, &time::seoul_today());
+    profile::fill_proto(
+        &s.profile,
+        &mut out,
+        show_contacts,
+        &clock.today().to_string(),
+    );
     out
 }
 
@@ -55,10 +63,10 @@ pub(crate) fn snapshot(s: &Supplier) -> Option<serde_json::Value> {
     serde_json::to_value(s).ok()
 }
 
-fn event_to_proto(e: outbox::Event) -> pb::SupplierEvent {
+fn event_to_proto(e: outbox::Event, clock: &Clock) -> pb::SupplierEvent {
     let restore = |v: Option<serde_json::Value>| {
         v.and_then(|v| serde_json::from_value::<Supplier>(v).ok())
-            .map(|s| to_proto(&s, true))
+            .map(|s| to_proto(&s, true, clock))
     };
     pb::SupplierEvent {
         id: e.id,
@@ -96,16 +104,9 @@ impl RegistryService {
         idempotency: Option<&Idempotency>,
         new: &Supplier,
     ) -> Result<pb::Supplier, Error> {
-        let mut tx = self.db.begin().await?;
-        if let Some(idem) = idempotency
-            && let Some(first) = idem.claim::<pb::Supplier>(&mut tx).await?
-        {
-            return Ok(first);
-        }
-        store::insert(&mut tx, new).await?;
-        outbox::append(
-            &mut tx,
-            outbox::NewEvent {
+        let written = write(&self.db, idempotency, |mut tx| async move {
+            store::insert(&mut tx, new).await?;
+            tx.append(outbox::NewEvent {
                 aggregate_type: "supplier",
                 aggregate_id: &new.id,
                 event_type: "supplier.created",
@@ -114,15 +115,12 @@ impl RegistryService {
                 after: snapshot(new),
                 changed_fields: vec!["businessNumber".into(), "legalName".into(), "status".into()],
                 detail: None,
-            },
-        )
+            })
+            .await?;
+            Ok((tx, to_proto(new, true, self.db.clock())))
+        })
         .await?;
-        let response = to_proto(new, true);
-        if let Some(idem) = idempotency {
-            idem.record(&mut tx, &response).await?;
-        }
-        tx.commit().await?;
-        Ok(response)
+        Ok(written.response)
     }
 
     async fn update_once(
@@ -132,29 +130,29 @@ impl RegistryService {
         patch: &Patch,
         expected_etag: Option<&str>,
     ) -> Result<pb::Supplier, Error> {
-        let mut tx = self.db.begin().await?;
-        let current = store::get(&mut tx, id)
-            .await?
-            .ok_or_else(|| access::not_found(id))?;
-        etag::check(expected_etag, current.revision)?;
-        domain::ensure_editable(&current)?;
-        let mut next = current.clone();
-        let changed = patch.apply(&mut next);
-        if changed.is_empty() {
-            // Nothing to change: no write, no event, same etag.
-            return Ok(to_proto(&current, access::sees_contacts(principal, id)));
-        }
-        profile::check_consistency(&next.profile)?;
-        next.revision += 1;
-        next.update_time = time::now_micros().max(current.update_time);
-        if !store::update(&mut tx, &next, current.revision).await? {
-            // Someone wrote between our read and our write: run again, so an
-            // etag, if given, is checked against the newer revision.
-            return Err(Error::Transient(sqlx::Error::RowNotFound));
-        }
-        outbox::append(
-            &mut tx,
-            outbox::NewEvent {
+        let sees_contacts = access::sees_contacts(principal, id);
+        let written = write(&self.db, None, |mut tx| async move {
+            let current = store::get(&mut tx, id)
+                .await?
+                .ok_or_else(|| access::not_found(id))?;
+            etag::check(expected_etag, current.revision)?;
+            domain::ensure_editable(&current)?;
+            let mut next = current.clone();
+            let changed = patch.apply(&mut next);
+            if changed.is_empty() {
+                // Nothing to change: no write, no event, same etag.
+                tx.unchanged();
+                return Ok((tx, to_proto(&current, sees_contacts, self.db.clock())));
+            }
+            profile::check_consistency(&next.profile)?;
+            next.revision += 1;
+            next.update_time = tx.now().max(current.update_time);
+            if !store::update(&mut tx, &next, current.revision).await? {
+                // Someone wrote between our read and our write: run again, so
+                // an etag, if given, is checked against the newer revision.
+                return Err(Error::Conflict);
+            }
+            tx.append(outbox::NewEvent {
                 aggregate_type: "supplier",
                 aggregate_id: id,
                 event_type: "supplier.updated",
@@ -163,11 +161,12 @@ impl RegistryService {
                 after: snapshot(&next),
                 changed_fields: changed,
                 detail: None,
-            },
-        )
+            })
+            .await?;
+            Ok((tx, to_proto(&next, sees_contacts, self.db.clock())))
+        })
         .await?;
-        tx.commit().await?;
-        Ok(to_proto(&next, access::sees_contacts(principal, id)))
+        Ok(written.response)
     }
 }
 
@@ -210,27 +209,21 @@ impl RegistryService {
         reason: &str,
         expected_etag: Option<&str>,
     ) -> Result<pb::Supplier, Error> {
-        let mut tx = self.db.begin().await?;
-        if let Some(idem) = idempotency
-            && let Some(first) = idem.claim::<pb::Supplier>(&mut tx).await?
-        {
-            return Ok(first);
-        }
-        let current = store::get(&mut tx, req.id)
-            .await?
-            .ok_or_else(|| access::not_found(req.id))?;
-        etag::check(expected_etag, current.revision)?;
-        let mut next = current.clone();
-        next.status = domain::transition(current.status, req.action)?;
-        next.status_reason = reason.to_string();
-        next.revision += 1;
-        next.update_time = time::now_micros().max(current.update_time);
-        if !store::update(&mut tx, &next, current.revision).await? {
-            return Err(Error::Transient(sqlx::Error::RowNotFound));
-        }
-        outbox::append(
-            &mut tx,
-            outbox::NewEvent {
+        let sees_contacts = access::sees_contacts(principal, req.id);
+        let written = write(&self.db, idempotency, |mut tx| async move {
+            let current = store::get(&mut tx, req.id)
+                .await?
+                .ok_or_else(|| access::not_found(req.id))?;
+            etag::check(expected_etag, current.revision)?;
+            let mut next = current.clone();
+            next.status = domain::transition(current.status, req.action)?;
+            next.status_reason = reason.to_string();
+            next.revision += 1;
+            next.update_time = tx.now().max(current.update_time);
+            if !store::update(&mut tx, &next, current.revision).await? {
+                return Err(Error::Conflict);
+            }
+            tx.append(outbox::NewEvent {
                 aggregate_type: "supplier",
                 aggregate_id: req.id,
                 event_type: req.action.event_type(),
@@ -239,15 +232,12 @@ impl RegistryService {
                 after: snapshot(&next),
                 changed_fields: vec!["status".into(), "statusReason".into()],
                 detail: None,
-            },
-        )
+            })
+            .await?;
+            Ok((tx, to_proto(&next, sees_contacts, self.db.clock())))
+        })
         .await?;
-        let response = to_proto(&next, access::sees_contacts(principal, req.id));
-        if let Some(idem) = idempotency {
-            idem.record(&mut tx, &response).await?;
-        }
-        tx.commit().await?;
-        Ok(response)
+        Ok(written.response)
     }
 
     async fn transition<T: prost::Message + TransitionFields>(
@@ -265,20 +255,17 @@ impl RegistryService {
         let principal = Principal::from_request(request)?;
         supplier_id("id", req.id)?;
         access::transition(&principal, req.id, req.action)?;
-        let method = format!("{}Supplier", req.action.verb());
-        let idempotency = Idempotency::from_request(request, &method, &principal)?;
+        let idempotency = Idempotency::from_request(request, &principal)?;
         let reason =
             domain::reason(req.action, req.reason).map_err(|e| Error::invalid("reason", e))?;
         let expected = etag::expected(request, req.etag);
-        db::with_retry(|| {
-            self.transition_once(
-                &principal,
-                idempotency.as_ref(),
-                &req,
-                &reason,
-                expected.as_deref(),
-            )
-        })
+        self.transition_once(
+            &principal,
+            idempotency.as_ref(),
+            &req,
+            &reason,
+            expected.as_deref(),
+        )
         .await
     }
 }
@@ -444,8 +431,7 @@ impl SupplierRegistry for RegistryService {
             async {
                 let principal = Principal::from_request(&request)?;
                 access::create(&principal)?;
-                let idempotency =
-                    Idempotency::from_request(&request, "CreateSupplier", &principal)?;
+                let idempotency = Idempotency::from_request(&request, &principal)?;
                 let input = request
                     .get_ref()
                     .supplier
@@ -464,7 +450,7 @@ impl SupplierRegistry for RegistryService {
                 let (Some(business_number), Some(legal_name)) = (number, name) else {
                     return Err(Error::invalid("supplier", "is invalid"));
                 };
-                let now = time::now_micros();
+                let now = self.db.clock().now_micros();
                 let new = Supplier {
                     id: ids::new_id("sup"),
                     business_number,
@@ -478,7 +464,8 @@ impl SupplierRegistry for RegistryService {
                     stage: crate::stage::Stage::IceDependent,
                 };
                 tracing::Span::current().record("supplier.id", new.id.as_str());
-                db::with_retry(|| self.create_once(&principal, idempotency.as_ref(), &new)).await
+                self.create_once(&principal, idempotency.as_ref(), &new)
+                    .await
             }
             .await,
         )
@@ -499,7 +486,11 @@ impl SupplierRegistry for RegistryService {
                 let supplier = store::get(&mut conn, id)
                     .await?
                     .ok_or_else(|| access::not_found(id))?;
-                Ok(to_proto(&supplier, access::sees_contacts(&principal, id)))
+                Ok(to_proto(
+                    &supplier,
+                    access::sees_contacts(&principal, id),
+                    self.db.clock(),
+                ))
             }
             .await,
         )
@@ -528,6 +519,7 @@ impl SupplierRegistry for RegistryService {
                 Ok(to_proto(
                     &supplier,
                     access::sees_contacts(&principal, &supplier.id),
+                    self.db.clock(),
                 ))
             }
             .await,
@@ -566,7 +558,11 @@ impl SupplierRegistry for RegistryService {
                         .iter()
                         .find(|s| &s.id == id)
                         .ok_or_else(|| access::not_found(id))?;
-                    suppliers.push(to_proto(s, access::sees_contacts(&principal, id)));
+                    suppliers.push(to_proto(
+                        s,
+                        access::sees_contacts(&principal, id),
+                        self.db.clock(),
+                    ));
                 }
                 Ok(pb::BatchGetSuppliersResponse { suppliers })
             }
@@ -602,7 +598,9 @@ impl SupplierRegistry for RegistryService {
                 Ok(pb::ListSuppliersResponse {
                     suppliers: rows
                         .iter()
-                        .map(|s| to_proto(s, access::sees_contacts(&principal, &s.id)))
+                        .map(|s| {
+                            to_proto(s, access::sees_contacts(&principal, &s.id), self.db.clock())
+                        })
                         .collect(),
                     next_page_token,
                 })
@@ -634,10 +632,8 @@ impl SupplierRegistry for RegistryService {
                 let patch = patch_from_mask(input, &paths)?;
                 access::update(&principal, &input.id, &patch)?;
                 let expected = etag::expected(&request, &input.etag);
-                db::with_retry(|| {
-                    self.update_once(&principal, &input.id, &patch, expected.as_deref())
-                })
-                .await
+                self.update_once(&principal, &input.id, &patch, expected.as_deref())
+                    .await
             }
             .await,
         )
@@ -762,7 +758,10 @@ impl SupplierRegistry for RegistryService {
                 )
                 .await?;
                 Ok(pb::ListSupplierEventsResponse {
-                    events: events.into_iter().map(event_to_proto).collect(),
+                    events: events
+                        .into_iter()
+                        .map(|e| event_to_proto(e, self.db.clock()))
+                        .collect(),
                     next_page_token,
                 })
             }

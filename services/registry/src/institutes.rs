@@ -5,6 +5,7 @@
 
 use gearshift_platform::error::{Violations, respond};
 use gearshift_platform::idempotency::Idempotency;
+use gearshift_platform::write::{Tx, write};
 use gearshift_platform::{Error, Principal, Role, db, etag, outbox, pagination, time};
 use gearshift_proto::registry::v1 as pb;
 use pb::institute_directory_server::InstituteDirectory;
@@ -393,49 +394,52 @@ pub const SEED: &[Seed] = &[
 /// `institute.created` event by the system. Entries operators changed are
 /// left as they are.
 pub async fn seed(db: &db::Db) -> Result<usize, Error> {
-    let system = Principal {
+    let system = &Principal {
         subject: "system:seed".into(),
         role: Role::Operator,
     };
-    let mut tx = db.begin().await?;
-    let now = time::now_micros();
-    let mut added = 0;
-    for (code, kind, ko, en, groups, categories) in SEED {
-        let i = Institute {
-            code: code.to_string(),
-            kind: kind.to_string(),
-            name_ko: ko.to_string(),
-            name_en: en.to_string(),
-            parts_groups: groups.iter().map(|s| s.to_string()).collect(),
-            ticket_categories: categories.iter().map(|s| s.to_string()).collect(),
-            contact: Contact::default(),
-            create_time: now,
-            update_time: now,
-            revision: 1,
-        };
-        if insert(&mut tx, &i).await? {
-            added += 1;
-            created_event(&mut tx, &system, &i).await?;
+    let added = &std::sync::atomic::AtomicUsize::new(0);
+    write(db, None, |mut tx| async move {
+        let now = tx.now();
+        added.store(0, std::sync::atomic::Ordering::SeqCst);
+        for (code, kind, ko, en, groups, categories) in SEED {
+            let i = Institute {
+                code: code.to_string(),
+                kind: kind.to_string(),
+                name_ko: ko.to_string(),
+                name_en: en.to_string(),
+                parts_groups: groups.iter().map(|s| s.to_string()).collect(),
+                ticket_categories: categories.iter().map(|s| s.to_string()).collect(),
+                contact: Contact::default(),
+                create_time: now,
+                update_time: now,
+                revision: 1,
+            };
+            if insert(&mut tx, &i).await? {
+                added.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                created_event(&mut tx, system, &i).await?;
+            }
         }
-    }
-    tx.commit().await?;
-    Ok(added)
+        if added.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            tx.unchanged();
+        }
+        Ok((tx, ()))
+    })
+    .await?;
+    Ok(added.load(std::sync::atomic::Ordering::SeqCst))
 }
 
-async fn created_event(tx: &mut AnyConnection, p: &Principal, i: &Institute) -> Result<(), Error> {
-    outbox::append(
-        tx,
-        outbox::NewEvent {
-            aggregate_type: "institute",
-            aggregate_id: &i.code,
-            event_type: "institute.created",
-            actor: p,
-            before: None,
-            after: serde_json::to_value(i).ok(),
-            changed_fields: FIELDS.iter().map(|(_, c)| c.to_string()).collect(),
-            detail: None,
-        },
-    )
+async fn created_event(tx: &mut Tx, p: &Principal, i: &Institute) -> Result<(), Error> {
+    tx.append(outbox::NewEvent {
+        aggregate_type: "institute",
+        aggregate_id: &i.code,
+        event_type: "institute.created",
+        actor: p,
+        before: None,
+        after: serde_json::to_value(i).ok(),
+        changed_fields: FIELDS.iter().map(|(_, c)| c.to_string()).collect(),
+        detail: None,
+    })
     .await?;
     Ok(())
 }
@@ -459,26 +463,19 @@ impl DirectoryService {
         idempotency: Option<&Idempotency>,
         new: &Institute,
     ) -> Result<pb::Institute, Error> {
-        let mut tx = self.db.begin().await?;
-        if let Some(idem) = idempotency
-            && let Some(first) = idem.claim::<pb::Institute>(&mut tx).await?
-        {
-            return Ok(first);
-        }
-        if !insert(&mut tx, new).await? {
-            return Err(Error::AlreadyExists {
-                resource: "institute",
-                field: "institute.code".into(),
-                message: format!("an institute with code {} already exists", new.code),
-            });
-        }
-        created_event(&mut tx, p, new).await?;
-        let response = to_proto(new);
-        if let Some(idem) = idempotency {
-            idem.record(&mut tx, &response).await?;
-        }
-        tx.commit().await?;
-        Ok(response)
+        let written = write(&self.db, idempotency, |mut tx| async move {
+            if !insert(&mut tx, new).await? {
+                return Err(Error::AlreadyExists {
+                    resource: "institute",
+                    field: "institute.code".into(),
+                    message: format!("an institute with code {} already exists", new.code),
+                });
+            }
+            created_event(&mut tx, p, new).await?;
+            Ok((tx, to_proto(new)))
+        })
+        .await?;
+        Ok(written.response)
     }
 
     async fn update_once(
@@ -488,38 +485,37 @@ impl DirectoryService {
         fields: &[&str],
         expected: Option<&str>,
     ) -> Result<pb::Institute, Error> {
-        let mut tx = self.db.begin().await?;
-        let current = get(&mut tx, &input.code)
-            .await?
-            .ok_or_else(|| not_found(&input.code))?;
-        etag::check(expected, current.revision)?;
-        let mut next = current.clone();
-        let mut changed = Vec::new();
-        macro_rules! copy {
-            ($name:literal, $field:ident) => {
-                if fields.contains(&$name) && next.$field != input.$field {
-                    next.$field = input.$field.clone();
-                    changed.push($name.to_string());
-                }
-            };
-        }
-        copy!("kind", kind);
-        copy!("nameKo", name_ko);
-        copy!("nameEn", name_en);
-        copy!("partsGroups", parts_groups);
-        copy!("ticketCategories", ticket_categories);
-        copy!("contact", contact);
-        if changed.is_empty() {
-            return Ok(to_proto(&current));
-        }
-        next.revision += 1;
-        next.update_time = time::now_micros().max(current.update_time);
-        if !update(&mut tx, &next, current.revision).await? {
-            return Err(Error::Transient(sqlx::Error::RowNotFound));
-        }
-        outbox::append(
-            &mut tx,
-            outbox::NewEvent {
+        let written = write(&self.db, None, |mut tx| async move {
+            let current = get(&mut tx, &input.code)
+                .await?
+                .ok_or_else(|| not_found(&input.code))?;
+            etag::check(expected, current.revision)?;
+            let mut next = current.clone();
+            let mut changed = Vec::new();
+            macro_rules! copy {
+                ($name:literal, $field:ident) => {
+                    if fields.contains(&$name) && next.$field != input.$field {
+                        next.$field = input.$field.clone();
+                        changed.push($name.to_string());
+                    }
+                };
+            }
+            copy!("kind", kind);
+            copy!("nameKo", name_ko);
+            copy!("nameEn", name_en);
+            copy!("partsGroups", parts_groups);
+            copy!("ticketCategories", ticket_categories);
+            copy!("contact", contact);
+            if changed.is_empty() {
+                tx.unchanged();
+                return Ok((tx, to_proto(&current)));
+            }
+            next.revision += 1;
+            next.update_time = tx.now().max(current.update_time);
+            if !update(&mut tx, &next, current.revision).await? {
+                return Err(Error::Conflict);
+            }
+            tx.append(outbox::NewEvent {
                 aggregate_type: "institute",
                 aggregate_id: &next.code,
                 event_type: "institute.updated",
@@ -528,11 +524,12 @@ impl DirectoryService {
                 after: serde_json::to_value(&next).ok(),
                 changed_fields: changed,
                 detail: None,
-            },
-        )
+            })
+            .await?;
+            Ok((tx, to_proto(&next)))
+        })
         .await?;
-        tx.commit().await?;
-        Ok(to_proto(&next))
+        Ok(written.response)
     }
 }
 
@@ -617,7 +614,7 @@ impl InstituteDirectory for DirectoryService {
             async {
                 let p = Principal::from_request(&request)?;
                 p.require_operator()?;
-                let idempotency = Idempotency::from_request(&request, "CreateInstitute", &p)?;
+                let idempotency = Idempotency::from_request(&request, &p)?;
                 let input = request
                     .get_ref()
                     .institute
@@ -625,7 +622,7 @@ impl InstituteDirectory for DirectoryService {
                     .ok_or_else(|| Error::invalid("institute", "is required"))?;
                 let mut v = Violations::new();
                 let code = v.check("institute.code", code(&input.code));
-                let now = time::now_micros();
+                let now = self.db.clock().now_micros();
                 let mut new = Institute {
                     code: code.unwrap_or_default(),
                     create_time: now,
@@ -636,7 +633,7 @@ impl InstituteDirectory for DirectoryService {
                 let all: Vec<&str> = FIELDS.iter().map(|(_, c)| *c).collect();
                 read(input, &all, &mut new, &mut v);
                 v.into_result()?;
-                db::with_retry(|| self.create_once(&p, idempotency.as_ref(), &new)).await
+                self.create_once(&p, idempotency.as_ref(), &new).await
             }
             .await,
         )
@@ -690,7 +687,8 @@ impl InstituteDirectory for DirectoryService {
                 read(input, &fields, &mut wanted, &mut v);
                 v.into_result()?;
                 let expected = etag::expected(&request, &input.etag);
-                db::with_retry(|| self.update_once(&p, &wanted, &fields, expected.as_deref())).await
+                self.update_once(&p, &wanted, &fields, expected.as_deref())
+                    .await
             }
             .await,
         )

@@ -12,6 +12,7 @@ pub mod grpc;
 pub mod institutes;
 pub mod profile;
 pub mod programme;
+pub mod reason;
 pub mod stage;
 mod stage_grpc;
 pub mod store;

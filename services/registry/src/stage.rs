@@ -5,6 +5,8 @@
 //! proposal (PROPOSED) until an operator confirms or rejects it. The content
 //! of a change is never edited; only a proposal's state moves on, once.
 
+use crate::reason::Reason;
+use gearshift_platform::error::Reason as _;
 use gearshift_platform::{Error, Principal, Role};
 use serde::{Deserialize, Serialize};
 
@@ -224,7 +226,7 @@ fn next(s: Stage) -> Option<Stage> {
 pub fn check_decidable(change: &StageChange, current: Stage) -> Result<(), Error> {
     if change.state != State::Proposed {
         return Err(Error::FailedPrecondition {
-            reason: "STAGE_CHANGE_DECIDED",
+            reason: Reason::StageChangeDecided.as_str(),
             message: format!(
                 "stage change {} is already {}; only a PROPOSED change can be confirmed or rejected",
                 change.id,
@@ -236,7 +238,7 @@ pub fn check_decidable(change: &StageChange, current: Stage) -> Result<(), Error
     }
     if change.from_stage != current {
         return Err(Error::FailedPrecondition {
-            reason: "STAGE_MOVED",
+            reason: Reason::StageMoved.as_str(),
             message: format!(
                 "the supplier moved from {} to {} since this was proposed; reject it, and the \
                  company may propose again",
@@ -253,7 +255,7 @@ pub fn check_decidable(change: &StageChange, current: Stage) -> Result<(), Error
 /// Only one proposal may wait at a time.
 pub fn proposal_pending(existing: &StageChange) -> Error {
     Error::FailedPrecondition {
-        reason: "PROPOSAL_PENDING",
+        reason: Reason::ProposalPending.as_str(),
         message: format!(
             "proposal {} ({} to {}) is still waiting for an operator",
             existing.id,

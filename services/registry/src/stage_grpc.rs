@@ -3,7 +3,8 @@
 
 use gearshift_platform::error::respond;
 use gearshift_platform::idempotency::Idempotency;
-use gearshift_platform::{Error, Principal, db, ids, outbox, pagination, time};
+use gearshift_platform::write::{Tx, write};
+use gearshift_platform::{Error, Principal, ids, outbox, pagination, time};
 use gearshift_proto::registry::v1 as pb;
 use tonic::{Request, Response, Status};
 
@@ -88,40 +89,35 @@ fn note(raw: &str, required: bool) -> Result<String, Error> {
 /// Appends a supplier event about `change`; `moved` is the supplier before
 /// and after, when the stage moved.
 async fn stage_event(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Tx,
     principal: &Principal,
     event_type: &str,
     change: &StageChange,
     moved: Option<(&domain::Supplier, &domain::Supplier)>,
 ) -> Result<(), Error> {
-    outbox::append(
-        tx,
-        outbox::NewEvent {
-            aggregate_type: "supplier",
-            aggregate_id: &change.supplier_id,
-            event_type,
-            actor: principal,
-            before: moved.and_then(|(before, _)| snapshot(before)),
-            after: moved.and_then(|(_, after)| snapshot(after)),
-            changed_fields: if moved.is_some() {
-                vec!["stage".into()]
-            } else {
-                Vec::new()
-            },
-            detail: serde_json::to_value(change).ok(),
+    tx.append(outbox::NewEvent {
+        aggregate_type: "supplier",
+        aggregate_id: &change.supplier_id,
+        event_type,
+        actor: principal,
+        before: moved.and_then(|(before, _)| snapshot(before)),
+        after: moved.and_then(|(_, after)| snapshot(after)),
+        changed_fields: if moved.is_some() {
+            vec!["stage".into()]
+        } else {
+            Vec::new()
         },
-    )
+        detail: serde_json::to_value(change).ok(),
+    })
     .await?;
     Ok(())
 }
 
 /// Ends a stage-change write: a CONFIRMED change moves the supplier
-/// (`supplier.stage_changed`); any other is recorded as `event_type`. Then
-/// the response is kept for the Idempotency-Key and all commits together.
+/// (`supplier.stage_changed`); any other is recorded as `event_type`.
 async fn settle(
-    mut tx: sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut Tx,
     principal: &Principal,
-    idempotency: Option<&Idempotency>,
     current: &domain::Supplier,
     change: &StageChange,
     event_type: &str,
@@ -130,12 +126,12 @@ async fn settle(
         let mut next = current.clone();
         next.stage = change.to_stage;
         next.revision += 1;
-        next.update_time = time::now_micros().max(current.update_time);
-        if !store::update(&mut tx, &next, current.revision).await? {
-            return Err(Error::Transient(sqlx::Error::RowNotFound));
+        next.update_time = tx.now().max(current.update_time);
+        if !store::update(tx, &next, current.revision).await? {
+            return Err(Error::Conflict);
         }
         stage_event(
-            &mut tx,
+            tx,
             principal,
             "supplier.stage_changed",
             change,
@@ -143,14 +139,9 @@ async fn settle(
         )
         .await?;
     } else {
-        stage_event(&mut tx, principal, event_type, change, None).await?;
+        stage_event(tx, principal, event_type, change, None).await?;
     }
-    let response = change_to_proto(change);
-    if let Some(idem) = idempotency {
-        idem.record(&mut tx, &response).await?;
-    }
-    tx.commit().await?;
-    Ok(response)
+    Ok(change_to_proto(change))
 }
 
 impl RegistryService {
@@ -161,54 +152,52 @@ impl RegistryService {
         supplier: &str,
         req: &stage::Request,
     ) -> Result<pb::StageChange, Error> {
-        let mut tx = self.db.begin().await?;
-        if let Some(idem) = idempotency
-            && let Some(first) = idem.claim::<pb::StageChange>(&mut tx).await?
-        {
-            return Ok(first);
-        }
-        let current = store::get(&mut tx, supplier)
-            .await?
-            .ok_or_else(|| access::not_found(supplier))?;
-        domain::ensure_editable(&current)?;
-        let state = stage::decide(principal, supplier, current.stage, req)?;
-        if state == State::Proposed
-            && let Some(open) = store::pending_proposal(&mut tx, supplier).await?
-        {
-            return Err(stage::proposal_pending(&open));
-        }
-        let now = time::now_micros();
-        let confirmed = state == State::Confirmed;
-        let change = StageChange {
-            id: ids::new_id("stc"),
-            supplier_id: supplier.to_string(),
-            from_stage: current.stage,
-            to_stage: req.to_stage,
-            evidence: req.evidence.clone(),
-            evidence_documents: req.evidence_documents.clone(),
-            reason: req.reason.clone(),
-            state,
-            recorded_by: principal.subject.clone(),
-            recorded_by_role: principal.role.to_string(),
-            create_time: now,
-            decided_by: if confirmed {
-                principal.subject.clone()
-            } else {
-                String::new()
-            },
-            decide_time: confirmed.then_some(now),
-            decision_note: String::new(),
-        };
-        store::insert_stage_change(&mut tx, &change).await?;
-        settle(
-            tx,
-            principal,
-            idempotency,
-            &current,
-            &change,
-            "supplier.stage_change_proposed",
-        )
-        .await
+        let written = write(&self.db, idempotency, |mut tx| async move {
+            let current = store::get(&mut tx, supplier)
+                .await?
+                .ok_or_else(|| access::not_found(supplier))?;
+            domain::ensure_editable(&current)?;
+            let state = stage::decide(principal, supplier, current.stage, req)?;
+            if state == State::Proposed
+                && let Some(open) = store::pending_proposal(&mut tx, supplier).await?
+            {
+                return Err(stage::proposal_pending(&open));
+            }
+            let now = tx.now();
+            let confirmed = state == State::Confirmed;
+            let change = StageChange {
+                id: ids::new_id("stc"),
+                supplier_id: supplier.to_string(),
+                from_stage: current.stage,
+                to_stage: req.to_stage,
+                evidence: req.evidence.clone(),
+                evidence_documents: req.evidence_documents.clone(),
+                reason: req.reason.clone(),
+                state,
+                recorded_by: principal.subject.clone(),
+                recorded_by_role: principal.role.to_string(),
+                create_time: now,
+                decided_by: if confirmed {
+                    principal.subject.clone()
+                } else {
+                    String::new()
+                },
+                decide_time: confirmed.then_some(now),
+                decision_note: String::new(),
+            };
+            store::insert_stage_change(&mut tx, &change).await?;
+            let response = settle(
+                &mut tx,
+                principal,
+                &current,
+                &change,
+                "supplier.stage_change_proposed",
+            )
+            .await?;
+            Ok((tx, response))
+        })
+        .await?;
+        Ok(written.response)
     }
 
     async fn decide_once(
@@ -220,41 +209,39 @@ impl RegistryService {
         verdict: State,
         note: &str,
     ) -> Result<pb::StageChange, Error> {
-        let mut tx = self.db.begin().await?;
-        if let Some(idem) = idempotency
-            && let Some(first) = idem.claim::<pb::StageChange>(&mut tx).await?
-        {
-            return Ok(first);
-        }
-        let current = store::get(&mut tx, supplier)
-            .await?
-            .ok_or_else(|| access::not_found(supplier))?;
-        let mut change = store::get_stage_change(&mut tx, supplier, id)
-            .await?
-            .ok_or_else(|| change_not_found(id))?;
-        if verdict == State::Confirmed {
-            domain::ensure_editable(&current)?;
-            stage::check_decidable(&change, current.stage)?;
-        } else {
-            // A stale proposal can always be turned down.
-            stage::check_decidable(&change, change.from_stage)?;
-        }
-        change.state = verdict;
-        change.decided_by = principal.subject.clone();
-        change.decide_time = Some(time::now_micros());
-        change.decision_note = note.to_string();
-        if !store::decide_stage_change(&mut tx, &change).await? {
-            return Err(Error::Transient(sqlx::Error::RowNotFound));
-        }
-        settle(
-            tx,
-            principal,
-            idempotency,
-            &current,
-            &change,
-            "supplier.stage_change_rejected",
-        )
-        .await
+        let written = write(&self.db, idempotency, |mut tx| async move {
+            let current = store::get(&mut tx, supplier)
+                .await?
+                .ok_or_else(|| access::not_found(supplier))?;
+            let mut change = store::get_stage_change(&mut tx, supplier, id)
+                .await?
+                .ok_or_else(|| change_not_found(id))?;
+            if verdict == State::Confirmed {
+                domain::ensure_editable(&current)?;
+                stage::check_decidable(&change, current.stage)?;
+            } else {
+                // A stale proposal can always be turned down.
+                stage::check_decidable(&change, change.from_stage)?;
+            }
+            change.state = verdict;
+            change.decided_by = principal.subject.clone();
+            change.decide_time = Some(tx.now());
+            change.decision_note = note.to_string();
+            if !store::decide_stage_change(&mut tx, &change).await? {
+                return Err(Error::Conflict);
+            }
+            let response = settle(
+                &mut tx,
+                principal,
+                &current,
+                &change,
+                "supplier.stage_change_rejected",
+            )
+            .await?;
+            Ok((tx, response))
+        })
+        .await?;
+        Ok(written.response)
     }
 
     pub(crate) async fn create_stage_change(
@@ -278,16 +265,13 @@ impl RegistryService {
                     &input.evidence_documents,
                     &input.reason,
                 )?;
-                let idempotency =
-                    Idempotency::from_request(&request, "CreateStageChange", &principal)?;
-                db::with_retry(|| {
-                    self.create_stage_change_once(
-                        &principal,
-                        idempotency.as_ref(),
-                        &req.supplier_id,
-                        &change,
-                    )
-                })
+                let idempotency = Idempotency::from_request(&request, &principal)?;
+                self.create_stage_change_once(
+                    &principal,
+                    idempotency.as_ref(),
+                    &req.supplier_id,
+                    &change,
+                )
                 .await
             }
             .await,
@@ -307,21 +291,15 @@ impl RegistryService {
                 change_id(id)?;
                 stage::decide_proposal(&principal)?;
                 let note = note(raw_note, verdict == State::Rejected)?;
-                let method = match verdict {
-                    State::Rejected => "RejectStageChange",
-                    _ => "ConfirmStageChange",
-                };
-                let idempotency = Idempotency::from_request(&request, method, &principal)?;
-                db::with_retry(|| {
-                    self.decide_once(
-                        &principal,
-                        idempotency.as_ref(),
-                        supplier,
-                        id,
-                        verdict,
-                        &note,
-                    )
-                })
+                let idempotency = Idempotency::from_request(&request, &principal)?;
+                self.decide_once(
+                    &principal,
+                    idempotency.as_ref(),
+                    supplier,
+                    id,
+                    verdict,
+                    &note,
+                )
                 .await
             }
             .await,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use gearshift_platform::error::{Violations, respond};
 use gearshift_platform::idempotency::Idempotency;
+use gearshift_platform::write::write;
 use gearshift_platform::{Error, Principal, Role, db, ids, outbox, pagination, time};
 use gearshift_proto::iam::v1 as pb;
 use pb::api_keys_server::ApiKeys;
@@ -143,37 +144,20 @@ impl ApiKeysService {
         key: &ApiKey,
         secret: &str,
     ) -> Result<pb::ApiKey, Error> {
-        let mut tx = self.db.begin().await?;
-        if let Some(idem) = idempotency
-            && let Some(first) = idem.claim::<pb::ApiKey>(&mut tx).await?
-        {
-            // The secret was shown once and is not kept; a replay says so
-            // by returning the key without it.
-            return Ok(first);
-        }
-        store::insert(&mut *tx, key).await?;
-        outbox::append(
-            &mut tx,
-            outbox::NewEvent {
-                aggregate_type: "apiKey",
-                aggregate_id: &key.id,
-                event_type: "api_key.created",
-                actor: principal,
-                before: None,
-                after: Some(snapshot(key)),
-                changed_fields: vec!["displayName".into(), "role".into(), "state".into()],
-                detail: None,
-            },
-        )
+        let written = write(&self.db, idempotency, |mut tx| async move {
+            store::insert(&mut *tx, key).await?;
+            tx.append(created_event(principal, key)).await?;
+            Ok((tx, to_proto(key)))
+        })
         .await?;
-        let stored = to_proto(key);
-        if let Some(idem) = idempotency {
-            idem.record(&mut tx, &stored).await?;
+        if written.replayed {
+            // The secret was shown once and is not kept; a replay says so by
+            // returning the key without it.
+            return Ok(written.response);
         }
-        tx.commit().await?;
         Ok(pb::ApiKey {
             secret: secret.to_string(),
-            ..stored
+            ..written.response
         })
     }
 
@@ -183,23 +167,16 @@ impl ApiKeysService {
         idempotency: Option<&Idempotency>,
         id: &str,
     ) -> Result<pb::ApiKey, Error> {
-        let mut tx = self.db.begin().await?;
-        if let Some(idem) = idempotency
-            && let Some(first) = idem.claim::<pb::ApiKey>(&mut tx).await?
-        {
-            return Ok(first);
-        }
-        let before = store::get(&mut tx, id)
-            .await?
-            .ok_or_else(|| not_found(id))?;
-        let now = time::now_micros();
-        let mut after = before.clone();
-        if store::revoke(&mut tx, id, now).await? {
-            after.state = store::REVOKED.into();
-            after.revoke_time = Some(now);
-            outbox::append(
-                &mut tx,
-                outbox::NewEvent {
+        let written = write(&self.db, idempotency, |mut tx| async move {
+            let before = store::get(&mut tx, id)
+                .await?
+                .ok_or_else(|| not_found(id))?;
+            let now = tx.now();
+            let mut after = before.clone();
+            if store::revoke(&mut tx, id, now).await? {
+                after.state = store::REVOKED.into();
+                after.revoke_time = Some(now);
+                tx.append(outbox::NewEvent {
                     aggregate_type: "apiKey",
                     aggregate_id: id,
                     event_type: "api_key.revoked",
@@ -208,16 +185,30 @@ impl ApiKeysService {
                     after: Some(snapshot(&after)),
                     changed_fields: vec!["state".into(), "revokeTime".into()],
                     detail: None,
-                },
-            )
-            .await?;
-        }
-        let response = to_proto(&after);
-        if let Some(idem) = idempotency {
-            idem.record(&mut tx, &response).await?;
-        }
-        tx.commit().await?;
-        Ok(response)
+                })
+                .await?;
+            } else {
+                // Revoking a revoked key changes nothing and says so.
+                tx.unchanged();
+            }
+            Ok((tx, to_proto(&after)))
+        })
+        .await?;
+        Ok(written.response)
+    }
+}
+
+/// The `api_key.created` event of `key`, by `actor`.
+pub(crate) fn created_event<'a>(actor: &'a Principal, key: &'a ApiKey) -> outbox::NewEvent<'a> {
+    outbox::NewEvent {
+        aggregate_type: "apiKey",
+        aggregate_id: &key.id,
+        event_type: "api_key.created",
+        actor,
+        before: None,
+        after: Some(snapshot(key)),
+        changed_fields: vec!["displayName".into(), "role".into(), "state".into()],
+        detail: None,
     }
 }
 
@@ -232,7 +223,7 @@ impl ApiKeys for ApiKeysService {
             async {
                 let principal = Principal::from_request(&request)?;
                 principal.require_operator()?;
-                let idempotency = Idempotency::from_request(&request, "CreateApiKey", &principal)?;
+                let idempotency = Idempotency::from_request(&request, &principal)?;
                 let input = request
                     .get_ref()
                     .api_key
@@ -262,12 +253,12 @@ impl ApiKeys for ApiKeysService {
                     secret_hash: hash_secret(&secret),
                     secret_prefix: secret.chars().take(8).collect(),
                     state: store::ENABLED.into(),
-                    create_time: time::now_micros(),
+                    create_time: self.db.clock().now_micros(),
                     revoke_time: None,
                     creator: principal.subject.clone(),
                 };
                 tracing::Span::current().record("api_key.id", key.id.as_str());
-                db::with_retry(|| self.create_once(&principal, idempotency.as_ref(), &key, &secret))
+                self.create_once(&principal, idempotency.as_ref(), &key, &secret)
                     .await
             }
             .await,
@@ -328,10 +319,11 @@ impl ApiKeys for ApiKeysService {
             async {
                 let principal = Principal::from_request(&request)?;
                 principal.require_operator()?;
-                let idempotency = Idempotency::from_request(&request, "RevokeApiKey", &principal)?;
+                let idempotency = Idempotency::from_request(&request, &principal)?;
                 let id = &request.get_ref().id;
                 key_id(id)?;
-                let key = db::with_retry(|| self.revoke_once(&principal, idempotency.as_ref(), id))
+                let key = self
+                    .revoke_once(&principal, idempotency.as_ref(), id)
                     .await?;
                 self.auth.forget(id);
                 Ok(key)

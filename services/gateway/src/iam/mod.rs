@@ -15,7 +15,8 @@ use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use gearshift_platform::db::Db;
-use gearshift_platform::{Error, Principal, Role, ids, time};
+use gearshift_platform::write::write;
+use gearshift_platform::{Error, Principal, Role, ids};
 use sha2::{Digest, Sha256};
 
 /// How long an authenticated key is trusted without asking the database.
@@ -108,7 +109,7 @@ pub async fn bootstrap(
             .await?
             .is_none()
         {
-            store::insert(db.pool(), &bootstrap_key(secret)).await?;
+            register(db, bootstrap_key(db, secret)).await?;
             tracing::info!("bootstrap operator key from GEARSHIFT_BOOTSTRAP_ADMIN_KEY registered");
         }
         return Ok(None);
@@ -117,7 +118,7 @@ pub async fn bootstrap(
         return Ok(None);
     }
     let secret = new_secret();
-    store::insert(db.pool(), &bootstrap_key(&secret)).await?;
+    register(db, bootstrap_key(db, &secret)).await?;
     std::fs::create_dir_all(data_dir)?;
     let path = data_dir.join("admin.key");
     gearshift_platform::write_private_file(&path, &format!("{secret}\n"))?;
@@ -125,7 +126,23 @@ pub async fn bootstrap(
     Ok(Some(secret))
 }
 
-fn bootstrap_key(secret: &str) -> store::ApiKey {
+/// Stores a bootstrap key through the write path, with its event.
+async fn register(db: &Db, key: store::ApiKey) -> Result<(), Error> {
+    let system = &Principal {
+        subject: "system:bootstrap".into(),
+        role: Role::Operator,
+    };
+    let key = &key;
+    write(db, None, |mut tx| async move {
+        store::insert(&mut *tx, key).await?;
+        tx.append(grpc::created_event(system, key)).await?;
+        Ok((tx, ()))
+    })
+    .await?;
+    Ok(())
+}
+
+fn bootstrap_key(db: &Db, secret: &str) -> store::ApiKey {
     store::ApiKey {
         id: ids::new_id("key"),
         display_name: "bootstrap operator".into(),
@@ -133,7 +150,7 @@ fn bootstrap_key(secret: &str) -> store::ApiKey {
         secret_hash: hash_secret(secret),
         secret_prefix: secret.chars().take(8).collect(),
         state: store::ENABLED.into(),
-        create_time: time::now_micros(),
+        create_time: db.clock().now_micros(),
         revoke_time: None,
         creator: "bootstrap".into(),
     }
