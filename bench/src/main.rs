@@ -117,9 +117,9 @@ fn seed_supplier(i: usize) -> pb::Supplier {
             issuer: "KSA".into(),
             valid_from: "2024-01-01".into(),
             // Spread over 2026-06-01 .. 2030-07 (about 6 % within any 90 days).
-            valid_until: gearshift_platform::time::date_string(
-                20_605 + ((i * 7919 + k * 104_729) % 1500) as i64,
-            ),
+            valid_until: jiff::civil::date(2026, 6, 1)
+                .saturating_add(jiff::Span::new().days(((i * 7919 + k * 104_729) % 1500) as i64))
+                .to_string(),
             ..Default::default()
         })
         .collect();

@@ -229,3 +229,10 @@ pub fn business_number(seed: u64) -> String {
         .expect("nine digits")
         .formatted()
 }
+
+/// The date `days` after today in Asia/Seoul, as the API writes dates.
+pub fn seoul_date_in(days: i64) -> String {
+    gearshift_platform::clock::Clock::system()
+        .date_in(days)
+        .to_string()
+}

@@ -464,7 +464,6 @@ mod stages {
 mod certifications {
     use crate::common::*;
     use gearshift_platform::engine_tests;
-    use gearshift_platform::time::seoul_date_in;
     use serde_json::{Value, json};
 
     engine_tests!(
@@ -1144,7 +1143,6 @@ mod institutes {
 mod programme {
     use crate::common::*;
     use gearshift_platform::engine_tests;
-    use gearshift_platform::time::seoul_date_in;
     use serde_json::json;
 
     engine_tests!(

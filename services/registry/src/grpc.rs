@@ -327,13 +327,8 @@ fn list_filter(req: &pb::ListSuppliersRequest, only: Option<&str>) -> Result<sto
                      to_field: &str,
                      from: &Option<prost_types::Timestamp>,
                      to: &Option<prost_types::Timestamp>| {
-        let micros = |t: &prost_types::Timestamp| {
-            t.seconds
-                .saturating_mul(1_000_000)
-                .saturating_add(i64::from(t.nanos / 1000))
-        };
-        let from = from.as_ref().map(micros).unwrap_or(i64::MIN);
-        let to = to.as_ref().map(micros).unwrap_or(i64::MAX);
+        let from = from.as_ref().map(time::from_timestamp).unwrap_or(i64::MIN);
+        let to = to.as_ref().map(time::from_timestamp).unwrap_or(i64::MAX);
         if from > to {
             v.add(to_field, format!("must not be before {from_field}"));
         }

@@ -136,39 +136,19 @@ pub fn required_text(raw: &str, max: usize) -> Result<String, String> {
     }
 }
 
-/// `YYYY-MM-DD`, a real calendar date from 1900 on.
+/// `YYYY-MM-DD`, a real calendar date from 1900 to 2100.
 pub fn date(raw: &str) -> Result<String, String> {
     let t = raw.trim();
     if t.is_empty() {
         return Ok(String::new());
     }
     let bad = || "must be a date written YYYY-MM-DD".to_string();
-    let parts: Vec<&str> = t.split('-').collect();
-    if parts.len() != 3 || parts[0].len() != 4 || parts[1].len() != 2 || parts[2].len() != 2 {
+    // jiff also reads other ISO 8601 forms; the API promises exactly this one.
+    if t.len() != 10 || t.as_bytes()[4] != b'-' || t.as_bytes()[7] != b'-' {
         return Err(bad());
     }
-    let (y, m, d): (u32, u32, u32) = (
-        parts[0].parse().map_err(|_| bad())?,
-        parts[1].parse().map_err(|_| bad())?,
-        parts[2].parse().map_err(|_| bad())?,
-    );
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1900..=2100).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days[(m - 1) as usize]
-    {
+    let date: jiff::civil::Date = t.parse().map_err(|_| bad())?;
+    if !(1900..=2100).contains(&date.year()) {
         return Err(bad());
     }
     Ok(t.to_string())

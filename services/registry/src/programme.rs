@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use gearshift_platform::clock::Clock;
 use gearshift_platform::error::{Violations, respond};
 use gearshift_platform::{Error, Principal, Role, time};
 use gearshift_proto::registry::v1 as pb;
@@ -138,7 +139,7 @@ fn zeroed<'a>(names: impl Iterator<Item = &'a str>) -> HashMap<String, i32> {
 }
 
 /// Turns raw counts into the figures the API shows.
-pub fn figures(c: &Counts, target: Target, now: i64) -> pb::RegistryStats {
+pub fn figures(c: &Counts, target: Target, clock: &Clock) -> pb::RegistryStats {
     let stages = || Stage::ALL.iter().map(|s| s.as_str());
     let mut by_status = zeroed(
         [
@@ -185,12 +186,12 @@ pub fn figures(c: &Counts, target: Target, now: i64) -> pb::RegistryStats {
             *counts.by_stage.entry(stage.clone()).or_default() += *n as i32;
         }
     }
-    let mut quarters: BTreeMap<(i64, u32), pb::QuarterTransitions> = BTreeMap::new();
+    let mut quarters: BTreeMap<(i16, i8), pb::QuarterTransitions> = BTreeMap::new();
     for (from, to, at) in &c.moves {
         let (Some(from), Some(to)) = (Stage::parse(from), Stage::parse(to)) else {
             continue;
         };
-        let (year, quarter) = time::seoul_quarter(*at);
+        let (year, quarter) = time::quarter(*at, clock.zone());
         let q = quarters
             .entry((year, quarter))
             .or_insert_with(|| pb::QuarterTransitions {
@@ -225,7 +226,7 @@ pub fn figures(c: &Counts, target: Target, now: i64) -> pb::RegistryStats {
         }),
         transitions_per_quarter: quarters.into_values().collect(),
         certifications_expiring_in_90_days: c.certifications_expiring as i32,
-        compute_time: Some(time::to_timestamp(now)),
+        compute_time: Some(time::to_timestamp(clock.now_micros())),
     }
 }
 
@@ -391,8 +392,8 @@ impl RegistryService {
             async {
                 let principal = Principal::from_request(&request)?;
                 read_stats(&principal)?;
-                let counts = crate::store::programme_counts(self.db.pool()).await?;
-                Ok(figures(&counts, self.target, time::now_micros()))
+                let counts = crate::store::programme_counts(&self.db).await?;
+                Ok(figures(&counts, self.target, self.db.clock()))
             }
             .await,
         )
@@ -588,7 +589,7 @@ mod tests {
                 suppliers: 100,
                 year: 2030,
             },
-            0,
+            &Clock::manual(jiff::Timestamp::UNIX_EPOCH).0,
         );
         assert_eq!(f.total_suppliers, 6);
         assert_eq!(f.suppliers_by_status["ACTIVE"], 5);

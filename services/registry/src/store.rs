@@ -1,7 +1,7 @@
 //! The registry's SQL. One code path for SQLite and PostgreSQL (see
 //! `gearshift_platform::db` for the rules the queries follow).
 
-use gearshift_platform::{Error, db, time};
+use gearshift_platform::{Error, db};
 use sqlx::{AnyConnection, AnyPool};
 
 use crate::domain::{BusinessNumber, Status, Supplier};
@@ -448,8 +448,8 @@ pub async fn list(
             "EXISTS (SELECT 1 FROM supplier_certifications c \
              WHERE c.supplier_id = suppliers.id AND c.valid_until >= {} AND c.valid_until <= {})",
             vec![
-                Text(time::seoul_today()),
-                Text(time::seoul_date_in(i64::from(days))),
+                Text(db.clock().today().to_string()),
+                Text(db.clock().date_in(i64::from(days)).to_string()),
             ],
         ),
         (standard, days) => c.push(
@@ -458,8 +458,8 @@ pub async fn list(
              AND c.valid_until >= {} AND c.valid_until <= {})",
             vec![
                 text(standard),
-                Text(time::seoul_today()),
-                Text(time::seoul_date_in(i64::from(days))),
+                Text(db.clock().today().to_string()),
+                Text(db.clock().date_in(i64::from(days)).to_string()),
             ],
         ),
     }
@@ -720,7 +720,8 @@ pub async fn list_stage_changes(
 
 /// The raw counts behind the programme's figures.
 #[tracing::instrument(skip_all)]
-pub async fn programme_counts(pool: &AnyPool) -> Result<crate::programme::Counts, Error> {
+pub async fn programme_counts(db: &db::Db) -> Result<crate::programme::Counts, Error> {
+    let pool = db.pool();
     let by_status_stage_region: Vec<(String, String, String, i64)> = sqlx::query_as(
         "SELECT status, stage, region, COUNT(*) FROM suppliers GROUP BY status, stage, region",
     )
@@ -742,8 +743,8 @@ pub async fn programme_counts(pool: &AnyPool) -> Result<crate::programme::Counts
         "SELECT COUNT(*) FROM supplier_certifications c JOIN suppliers s ON s.id = c.supplier_id \
          WHERE s.status <> 'WITHDRAWN' AND c.valid_until >= $1 AND c.valid_until <= $2",
     )
-    .bind(time::seoul_today())
-    .bind(time::seoul_date_in(90))
+    .bind(db.clock().today().to_string())
+    .bind(db.clock().date_in(90).to_string())
     .fetch_one(pool)
     .await?;
     Ok(crate::programme::Counts {
