@@ -1,25 +1,30 @@
 //! The `gearshift` platform: every target (service) and how they are put
 //! together in one process or split across many.
 //!
-//! Targets are modules in a table (the way Grafana Mimir does it): `all` is
-//! just every module, built in dependency order, and each target still talks
-//! to the others over real gRPC on loopback. [`Platform::build`] makes the
-//! chosen targets (databases migrated, listeners bound); [`Platform::run`]
-//! serves them until shutdown. The binary and the tests use the same two calls.
+//! Targets are a table (the way Grafana Mimir does it): `all` is just every
+//! row, built in the table's order (a dependency comes first) and stopped in
+//! the reverse order (the edge drains before the services it calls). Each
+//! target still talks to the others over real gRPC; the gateway finds each
+//! backend by the proto services it serves, in this process or elsewhere.
+//! [`Platform::build`] makes the chosen targets (databases migrated,
+//! listeners bound); [`Platform::run`] serves them until shutdown. The binary
+//! and the tests use the same two calls.
 
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use gearshift_gateway::{Gateway, GatewayConfig};
-use gearshift_platform::db::Db;
+use futures_util::future::BoxFuture;
+use gearshift_platform::calendar::{BusinessCalendar, DEFAULT_HOURS};
+use gearshift_platform::clock::Clock;
 use gearshift_platform::principal::PrincipalKey;
 use gearshift_platform::shutdown::Shutdown;
+use gearshift_platform::target::{Context, Directory, Target as _};
 use gearshift_platform::telemetry::LogFormat;
-use gearshift_registry::{Registry, RegistryConfig};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -43,22 +48,79 @@ pub enum Command {
     Migrate(ServeArgs),
 }
 
-/// A part of the platform that can run on its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Target {
-    /// Every target in one process.
-    All,
-    /// The HTTP gateway (REST, OpenAPI, API keys).
-    Gateway,
-    /// The supplier registry (gRPC).
-    Registry,
+/// The target table: one row per target, in dependency order (a target
+/// comes after those it calls). Adding a service is adding its row.
+macro_rules! targets {
+    ($( $(#[doc = $doc:literal])* $variant:ident => $field:ident : $ty:ty ),+ $(,)?) => {
+        /// A part of the platform that can run on its own.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+        pub enum Target {
+            /// Every target in one process.
+            All,
+            $( $(#[doc = $doc])* $variant, )+
+        }
+
+        /// `gearshift serve` and `gearshift migrate`: the options every
+        /// target shares, then each target's own.
+        #[derive(Args, Debug, Clone)]
+        pub struct ServeArgs {
+            #[command(flatten)]
+            pub common: CommonArgs,
+            $(
+                #[command(flatten)]
+                pub $field: <$ty as gearshift_platform::target::Target>::Config,
+            )+
+        }
+
+        impl Platform {
+            async fn build_targets(args: &ServeArgs, ctx: &mut Context) -> anyhow::Result<Vec<Running>> {
+                // Every service is first where its own process would be…
+                $(
+                    if let Some(url) = <$ty>::remote_url(&args.$field) {
+                        for service in <$ty>::SERVICES {
+                            ctx.directory.insert(service, url.clone());
+                        }
+                    }
+                )+
+                // …and, once built here, where it actually listens.
+                let mut running = Vec::new();
+                $(
+                    if args.runs(Target::$variant) {
+                        let built = <$ty>::build(&args.$field, ctx).await?;
+                        for service in <$ty>::SERVICES {
+                            ctx.directory.insert(service, format!("http://{}", built.local_addr()));
+                        }
+                        running.push(Running::new(built));
+                    }
+                )+
+                Ok(running)
+            }
+        }
+
+        /// Applies every chosen target's migrations (and seed data).
+        pub async fn migrate(args: &ServeArgs) -> anyhow::Result<()> {
+            let ctx = context(args, Clock::system())?;
+            $(
+                if args.runs(Target::$variant) {
+                    <$ty>::migrate(&args.$field, &ctx).await?;
+                    tracing::info!(target = <$ty>::NAME, "migrated");
+                }
+            )+
+            Ok(())
+        }
+    };
 }
 
-/// Every module, in the order they are built (a dependency comes first).
-const MODULES: &[Target] = &[Target::Registry, Target::Gateway];
+targets! {
+    /// The supplier registry (gRPC).
+    Registry => registry: gearshift_registry::Registry,
+    /// The HTTP gateway (REST, OpenAPI, API keys).
+    Gateway => gateway: gearshift_gateway::Gateway,
+}
 
+/// Options every target shares.
 #[derive(Args, Debug, Clone)]
-pub struct ServeArgs {
+pub struct CommonArgs {
     /// Which targets to run: all, or a comma-separated list of gateway, registry.
     #[arg(
         long,
@@ -96,10 +158,12 @@ pub struct ServeArgs {
     /// How long in-flight requests may take to finish after SIGTERM.
     #[arg(long, value_name = "DURATION", env = "GEARSHIFT_SHUTDOWN_GRACE", default_value = "20s", value_parser = gearshift_gateway::parse_duration)]
     pub shutdown_grace: Duration,
-    #[command(flatten)]
-    pub gateway: GatewayConfig,
-    #[command(flatten)]
-    pub registry: RegistryConfig,
+    /// Working hours that service levels count, in Asia/Seoul, e.g. "Mon-Fri 09:00-18:00; Sat 09:00-13:00".
+    #[arg(long, value_name = "HOURS", env = "GEARSHIFT_BUSINESS_HOURS", default_value = DEFAULT_HOURS)]
+    pub business_hours: String,
+    /// Public holidays as a CSV file (date,name_ko,name_en). Default: South Korea's public holidays 2026-2027, built in.
+    #[arg(long, value_name = "FILE", env = "GEARSHIFT_HOLIDAYS_FILE")]
+    pub holidays_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -112,114 +176,157 @@ impl ServeArgs {
         }
     }
 
-    pub fn runs(&self, module: Target) -> bool {
-        self.target.contains(&Target::All) || self.target.contains(&module)
+    pub fn runs(&self, target: Target) -> bool {
+        self.common.target.contains(&Target::All) || self.common.target.contains(&target)
+    }
+}
+
+/// What every target is given, from the shared options.
+fn context(args: &ServeArgs, clock: Clock) -> anyhow::Result<Context> {
+    let common = &args.common;
+    Ok(Context {
+        principal_key: PrincipalKey::load_or_create(
+            common.principal_secret.as_deref(),
+            &common.data_dir,
+        )?,
+        data_dir: common.data_dir.clone(),
+        clock,
+        calendar: Arc::new(BusinessCalendar::load(
+            &common.business_hours,
+            common.holidays_file.as_deref(),
+        )?),
+        directory: Directory::default(),
+    })
+}
+
+/// A built target, ready to serve.
+struct Running {
+    name: &'static str,
+    addr: SocketAddr,
+    banner: String,
+    serve: Box<dyn FnOnce(Shutdown) -> BoxFuture<'static, anyhow::Result<()>> + Send>,
+}
+
+impl Running {
+    fn new<T: gearshift_platform::target::Target>(target: T) -> Self {
+        Self {
+            name: T::NAME,
+            addr: target.local_addr(),
+            banner: target.banner(),
+            serve: Box::new(move |shutdown| Box::pin(target.run(shutdown))),
+        }
     }
 }
 
 /// The chosen targets, built and ready to serve.
 pub struct Platform {
-    registry: Option<Registry>,
-    gateway: Option<Gateway>,
+    /// In table order: dependencies first.
+    targets: Vec<Running>,
     grace: Duration,
 }
 
 impl Platform {
     pub async fn build(args: &ServeArgs) -> anyhow::Result<Self> {
-        let key = PrincipalKey::load_or_create(args.principal_secret.as_deref(), &args.data_dir)?;
-        let mut registry = None;
-        let mut gateway = None;
-        for module in MODULES {
-            if !args.runs(*module) {
-                continue;
-            }
-            match module {
-                Target::Registry => {
-                    registry =
-                        Some(Registry::build(&args.registry, &args.data_dir, key.clone()).await?);
-                }
-                Target::Gateway => {
-                    // In one process the gateway calls the registry where it
-                    // actually listens (it may have been given port 0).
-                    let registry_url = match &registry {
-                        Some(r) => format!("http://{}", r.local_addr()),
-                        None => args.gateway.registry_addr.clone(),
-                    };
-                    gateway = Some(
-                        Gateway::build(&args.gateway, &args.data_dir, key.clone(), &registry_url)
-                            .await?,
-                    );
-                }
-                Target::All => {}
-            }
-        }
+        Self::build_with_clock(args, Clock::system()).await
+    }
+
+    /// [`Platform::build`] with the time taken from `clock` (tests).
+    pub async fn build_with_clock(args: &ServeArgs, clock: Clock) -> anyhow::Result<Self> {
+        let mut ctx = context(args, clock)?;
+        let targets = Self::build_targets(args, &mut ctx).await?;
         Ok(Self {
-            registry,
-            gateway,
-            grace: args.shutdown_grace,
+            targets,
+            grace: args.common.shutdown_grace,
         })
     }
 
+    /// Where the target called `name` listens, if it runs here.
+    pub fn addr(&self, name: &str) -> Option<SocketAddr> {
+        self.targets.iter().find(|t| t.name == name).map(|t| t.addr)
+    }
+
     pub fn gateway_addr(&self) -> Option<SocketAddr> {
-        self.gateway.as_ref().map(Gateway::local_addr)
+        self.addr("gateway")
     }
 
     pub fn registry_addr(&self) -> Option<SocketAddr> {
-        self.registry.as_ref().map(Registry::local_addr)
+        self.addr("registry")
     }
 
-    /// The operator key generated on this start, if one was.
-    pub fn generated_admin_key(&self) -> Option<&str> {
-        self.gateway
-            .as_ref()
-            .and_then(|g| g.generated_admin_key.as_deref())
+    /// What a person starting the platform needs to know, target by target.
+    pub fn banner(&self) -> String {
+        let mut out = String::from("\nGearshift is running.\n");
+        for target in &self.targets {
+            out.push_str(&target.banner);
+        }
+        out
     }
 
-    /// Serves every built target until `shutdown`. If one target stops with
-    /// an error, the others are shut down too and the error is returned.
+    /// Serves every built target until `shutdown`, then stops them in the
+    /// reverse of the build order, each draining before the next is told:
+    /// the gateway finishes its in-flight requests while the services they
+    /// call still answer. All of it within the grace period. If one target
+    /// stops with an error, the others are stopped the same way and the
+    /// error is returned.
     pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let mut tasks = tokio::task::JoinSet::new();
-        if let Some(registry) = self.registry {
-            let s = shutdown.clone();
-            tasks.spawn(async move { ("registry", registry.run(s).await) });
+        let mut stops = Vec::new();
+        let mut ids = Vec::new();
+        for target in self.targets {
+            let stop = Shutdown::new();
+            stops.push((target.name, stop.clone()));
+            ids.push(tasks.spawn((target.serve)(stop)).id());
         }
-        if let Some(gateway) = self.gateway {
-            let s = shutdown.clone();
-            tasks.spawn(async move { ("gateway", gateway.run(s).await) });
+        let mut finished: Vec<Option<anyhow::Result<()>>> = stops.iter().map(|_| None).collect();
+        let record =
+            |joined: Result<(tokio::task::Id, anyhow::Result<()>), tokio::task::JoinError>,
+             finished: &mut Vec<Option<anyhow::Result<()>>>| {
+                let (id, result) = match joined {
+                    Ok((id, result)) => (id, result),
+                    Err(e) => (e.id(), Err(anyhow::anyhow!("it panicked: {e}"))),
+                };
+                if let Some(i) = ids.iter().position(|x| *x == id) {
+                    finished[i] = Some(result);
+                }
+            };
+
+        // Serve until asked to stop, or until a target stops by itself.
+        tokio::select! {
+            _ = shutdown.wait() => {}
+            Some(joined) = tasks.join_next_with_id() => {
+                record(joined, &mut finished);
+                shutdown.trigger();
+            }
         }
-        let drained = async {
-            let mut first_error = None;
-            while let Some(joined) = tasks.join_next().await {
-                let (name, result) = joined
-                    .unwrap_or_else(|e| ("a target", Err(anyhow::anyhow!("it panicked: {e}"))));
-                if let Err(e) = result {
-                    tracing::error!(target = name, error = %e, "target stopped with an error");
-                    shutdown.trigger();
-                    first_error.get_or_insert(e.context(format!("{name} failed")));
+
+        let deadline = tokio::time::Instant::now() + self.grace;
+        for (i, (name, stop)) in stops.iter().enumerate().rev() {
+            stop.trigger();
+            while finished[i].is_none() {
+                match tokio::time::timeout_at(deadline, tasks.join_next_with_id()).await {
+                    Ok(Some(joined)) => record(joined, &mut finished),
+                    Ok(None) => break,
+                    Err(_) => {
+                        tracing::warn!(target = name, grace = ?self.grace, "drain deadline passed; closing what is left");
+                        tasks.abort_all();
+                        break;
+                    }
                 }
             }
-            first_error.map_or(Ok(()), Err)
-        };
-        gearshift_platform::server::with_drain_deadline(drained, shutdown.clone(), self.grace).await
-    }
-}
+            if finished[i].is_some() {
+                tracing::info!(target = name, "stopped");
+            }
+        }
 
-/// Applies every chosen target's migrations.
-pub async fn migrate(args: &ServeArgs) -> anyhow::Result<()> {
-    if args.runs(Target::Registry) {
-        let db = Db::connect(&args.registry.database_url(&args.data_dir), 1).await?;
-        db.migrate(&gearshift_registry::MIGRATIONS).await?;
-        gearshift_registry::store::ensure_search_indexes(&db).await;
-        db.close().await;
-        tracing::info!("registry database migrated");
+        let mut first_error = None;
+        for ((name, _), result) in stops.iter().zip(finished) {
+            if let Some(Err(e)) = result {
+                tracing::error!(target = name, error = %e, "target stopped with an error");
+                first_error.get_or_insert(e.context(format!("{name} failed")));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
-    if args.runs(Target::Gateway) {
-        let db = Db::connect(&args.gateway.database_url(&args.data_dir), 1).await?;
-        db.migrate(&gearshift_gateway::MIGRATIONS).await?;
-        db.close().await;
-        tracing::info!("gateway database migrated");
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -233,9 +340,9 @@ mod tests {
     }
 
     #[test]
-    fn all_runs_every_module_and_lists_run_only_theirs() {
+    fn all_runs_every_target_and_lists_run_only_theirs() {
         let args = ServeArgs::defaults();
-        assert!(MODULES.iter().all(|m| args.runs(*m)));
+        assert!(Target::value_variants().iter().all(|t| args.runs(*t)));
         let cli = Cli::parse_from(["gearshift", "serve", "--target", "registry"]);
         let Some(Command::Serve(args)) = cli.command else {
             panic!("serve")

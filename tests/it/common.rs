@@ -48,8 +48,8 @@ fn init_logs() {
 /// Arguments for a platform on ephemeral ports with fresh databases.
 pub async fn test_args(engine: Engine, dir: &std::path::Path) -> ServeArgs {
     let mut args = ServeArgs::defaults();
-    args.target = vec![gearshift::Target::All];
-    args.data_dir = dir.to_path_buf();
+    args.common.target = vec![gearshift::Target::All];
+    args.common.data_dir = dir.to_path_buf();
     args.gateway.listen = "127.0.0.1:0".parse().unwrap();
     args.registry.listen = "127.0.0.1:0".parse().unwrap();
     args.registry.database_url =
@@ -60,7 +60,7 @@ pub async fn test_args(engine: Engine, dir: &std::path::Path) -> ServeArgs {
         "gsk_test_admin_{}",
         gearshift_platform::ids::random_token(16)
     ));
-    args.principal_secret = None;
+    args.common.principal_secret = None;
     args.gateway.request_timeout = std::time::Duration::from_secs(10);
     args.registry.max_connections = 4;
     args
@@ -84,10 +84,34 @@ pub async fn spawn_with(args: ServeArgs, dir: tempfile::TempDir) -> TestApp {
         registry_addr,
         admin_key: args.gateway.bootstrap_admin_key.clone().unwrap_or_default(),
         client: reqwest::Client::new(),
-        data_dir: args.data_dir.clone(),
+        data_dir: args.common.data_dir.clone(),
         shutdown,
         task: Some(task),
         _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Asks the platform to stop, as SIGTERM does.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.trigger();
+    }
+
+    /// Stops the platform and waits until every target has drained.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.shutdown.trigger();
+        match self.task.take() {
+            Some(task) => task.await?,
+            None => Ok(()),
+        }
+    }
+
+    /// The gateway's address, for raw HTTP.
+    pub fn gateway_addr(&self) -> SocketAddr {
+        self.base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("gateway address")
     }
 }
 

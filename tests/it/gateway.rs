@@ -10,7 +10,39 @@ engine_tests!(
     health_readiness_and_metrics_answer_without_a_key,
     unknown_routes_and_methods_are_problems,
     problems_carry_a_trace_id,
+    a_request_in_flight_at_shutdown_is_answered_and_stored,
 );
+
+/// SIGTERM while a client is still sending its body: the gateway drains it,
+/// and the registry it calls keeps answering until the gateway is done.
+async fn a_request_in_flight_at_shutdown_is_answered_and_stored(engine: Engine) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app(engine).await;
+    let body = serde_json::json!({"businessNumber": KIA, "legalName": "기아 주식회사"}).to_string();
+    let head = format!(
+        "POST /v1/suppliers HTTP/1.1\r\nHost: gearshift\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        app.admin_key,
+        body.len()
+    );
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(app.gateway_addr())
+        .await
+        .unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(first).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    app.begin_shutdown();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    stream.write_all(rest).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"119-81-02316\""), "{response}");
+    app.stop().await.expect("every target stops cleanly");
+}
 
 async fn openapi_lists_exactly_the_served_routes(engine: Engine) {
     let app = spawn_app(engine).await;
@@ -132,7 +164,13 @@ async fn openapi_lists_exactly_the_served_routes(engine: Engine) {
 /// The RPCs the gateway routes, as it computes them at start.
 fn annotated_rpcs() -> Vec<String> {
     let pool = prost_reflect::DescriptorPool::decode(gearshift_proto::FILE_DESCRIPTOR_SET).unwrap();
-    gearshift_gateway::routes::load(&pool, gearshift_gateway::SERVICES)
+    use gearshift_platform::target::Target;
+    let services: Vec<&str> = gearshift_registry::Registry::SERVICES
+        .iter()
+        .chain(gearshift_gateway::OWN_SERVICES)
+        .copied()
+        .collect();
+    gearshift_gateway::routes::load(&pool, &services)
         .unwrap()
         .iter()
         .map(|r| r.rpc.name().to_string())

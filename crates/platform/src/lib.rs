@@ -21,6 +21,7 @@ pub mod pagination;
 pub mod principal;
 pub mod server;
 pub mod shutdown;
+pub mod target;
 pub mod telemetry;
 pub mod testing;
 pub mod time;

@@ -28,6 +28,7 @@ use gearshift_platform::db::Db;
 use gearshift_platform::principal::{Authenticate, PrincipalKey};
 use gearshift_platform::server::{self, ReadinessCheck};
 use gearshift_platform::shutdown::Shutdown;
+use gearshift_platform::target::{Context, Target};
 use gearshift_proto::iam::v1::api_keys_server::ApiKeysServer;
 use prost_reflect::DescriptorPool;
 use sqlx::migrate::Migrator;
@@ -36,12 +37,8 @@ use tonic::transport::{Channel, Endpoint};
 
 pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
-/// The gRPC services exposed over REST, in the order of the OpenAPI document.
-pub const SERVICES: &[&str] = &[
-    "gearshift.registry.v1.SupplierRegistry",
-    "gearshift.iam.v1.ApiKeys",
-    "gearshift.registry.v1.InstituteDirectory",
-];
+/// The gRPC services the gateway serves itself (in-process, over REST only).
+pub const OWN_SERVICES: &[&str] = &["gearshift.iam.v1.ApiKeys"];
 
 /// A gRPC service the gateway calls, over the network or in-process.
 pub type Backend = tower::util::BoxCloneSyncService<
@@ -69,15 +66,6 @@ pub struct GatewayConfig {
         default_value = "127.0.0.1:8080"
     )]
     pub listen: SocketAddr,
-    /// Where the gateway finds the registry when it runs elsewhere.
-    #[arg(
-        id = "registry_addr",
-        value_name = "URL",
-        long = "registry-addr",
-        env = "GEARSHIFT_REGISTRY_ADDR",
-        default_value = "http://127.0.0.1:50051"
-    )]
-    pub registry_addr: String,
     /// Database of the gateway (API keys): `postgres://…` or `sqlite://path`. Default: `sqlite://<data dir>/gateway.db`.
     #[arg(
         id = "gateway_database_url",
@@ -162,64 +150,110 @@ pub struct Gateway {
     db: Db,
     listener: TcpListener,
     addr: SocketAddr,
-    registry: Channel,
+    /// One channel per backend address, named by the services behind it.
+    channels: Vec<(String, Channel)>,
     /// The secret of an operator key made on this start, to show once.
     pub generated_admin_key: Option<String>,
+    admin_key_path: std::path::PathBuf,
 }
 
-impl Gateway {
-    /// `registry_url` is where the registry answers (its configured address,
-    /// or the in-process registry's bound address in all-in-one mode).
-    pub async fn build(
-        config: &GatewayConfig,
-        data_dir: &Path,
-        key: PrincipalKey,
-        registry_url: &str,
-    ) -> anyhow::Result<Self> {
-        let url = config.database_url(data_dir);
-        let db = Db::connect(&url, config.max_connections).await?;
-        db.migrate(&MIGRATIONS).await?;
+/// The gateway's database, migrated.
+async fn prepare(config: &GatewayConfig, ctx: &Context) -> anyhow::Result<Db> {
+    let url = config.database_url(&ctx.data_dir);
+    let db = Db::connect(&url, config.max_connections)
+        .await?
+        .with_clock(ctx.clock.clone());
+    db.migrate(&MIGRATIONS).await?;
+    tracing::info!(database = %gearshift_platform::db::redact(&url), "gateway database ready");
+    Ok(db)
+}
+
+/// A lazily connected channel to `url`.
+fn channel(url: &str) -> anyhow::Result<Channel> {
+    Ok(Endpoint::from_shared(url.to_string())
+        .with_context(|| {
+            format!("backend address {url:?} is not a URL like http://127.0.0.1:50051")
+        })?
+        .connect_timeout(Duration::from_secs(2))
+        .tcp_nodelay(true)
+        .connect_lazy())
+}
+
+impl Target for Gateway {
+    const NAME: &'static str = "gateway";
+    const SERVICES: &'static [&'static str] = OWN_SERVICES;
+    type Config = GatewayConfig;
+
+    /// Nothing calls the gateway over gRPC.
+    fn remote_url(_: &GatewayConfig) -> Option<String> {
+        None
+    }
+
+    async fn migrate(config: &GatewayConfig, ctx: &Context) -> anyhow::Result<()> {
+        prepare(config, ctx).await?.close().await;
+        Ok(())
+    }
+
+    /// Routes every service in the directory (found by the proto services
+    /// it serves, wherever it runs) and its own API keys.
+    async fn build(config: &GatewayConfig, ctx: &Context) -> anyhow::Result<Self> {
+        let db = prepare(config, ctx).await?;
         let generated_admin_key =
-            iam::bootstrap(&db, config.bootstrap_admin_key.as_deref(), data_dir).await?;
+            iam::bootstrap(&db, config.bootstrap_admin_key.as_deref(), &ctx.data_dir).await?;
+
+        let mut services: Vec<&str> = Vec::new();
+        let mut channels: Vec<(String, Channel)> = Vec::new();
+        let mut backends: HashMap<String, Backend> = HashMap::new();
+        let mut by_url: HashMap<&str, Channel> = HashMap::new();
+        for (service, url) in ctx.directory.entries() {
+            if OWN_SERVICES.contains(&service) {
+                continue;
+            }
+            let channel = match by_url.get(url) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = channel(url)?;
+                    by_url.insert(url, c.clone());
+                    channels.push((format!("{service} at {url}"), c.clone()));
+                    c
+                }
+            };
+            backends.insert(service.to_string(), in_process(channel));
+            services.push(service);
+        }
+        let registry = by_url
+            .get(ctx.directory.url(SUPPLIERS).unwrap_or_default())
+            .cloned()
+            .context("the gateway needs the registry: no target serves gearshift.registry.v1")?;
+        let auth = Arc::new(iam::Authenticator::new(db.clone()));
+        let iam_service = ApiKeysServer::with_interceptor(
+            iam::grpc::ApiKeysService::new(db.clone(), auth.clone(), registry),
+            Authenticate::new(ctx.principal_key.clone()),
+        );
+        // Served here, not through platform::server: wrapped so its calls
+        // carry their method name and metrics like every other service's.
+        for own in OWN_SERVICES {
+            backends.insert(
+                own.to_string(),
+                in_process(server::RedMetricsLayer::wrap(iam_service.clone())),
+            );
+            services.push(own);
+        }
 
         let pool = DescriptorPool::decode(gearshift_proto::FILE_DESCRIPTOR_SET)?;
-        let routes = routes::load(&pool, SERVICES)?;
+        let routes = routes::load(&pool, &services)?;
         let openapi = Bytes::from(serde_json::to_vec_pretty(&openapi::document(
             &pool, &routes,
         ))?);
 
-        let auth = Arc::new(iam::Authenticator::new(db.clone()));
-        let registry = Endpoint::from_shared(registry_url.to_string())
-            .with_context(|| {
-                format!(
-                    "registry address {registry_url:?} is not a URL like http://127.0.0.1:50051"
-                )
-            })?
-            .connect_timeout(Duration::from_secs(2))
-            .tcp_nodelay(true)
-            .connect_lazy();
-        let iam_service = ApiKeysServer::with_interceptor(
-            iam::grpc::ApiKeysService::new(db.clone(), auth.clone(), registry.clone()),
-            Authenticate::new(key.clone()),
-        );
-        let mut backends: HashMap<String, Backend> = HashMap::new();
-        backends.insert(SERVICES[0].to_string(), in_process(registry.clone()));
-        // Served here, not through platform::server: wrapped so its calls
-        // carry their method name and metrics like every other service's.
-        backends.insert(
-            SERVICES[1].to_string(),
-            in_process(server::RedMetricsLayer::wrap(iam_service)),
-        );
-        backends.insert(SERVICES[2].to_string(), in_process(registry.clone()));
-
         let (listener, addr) = server::bind(config.listen).await?;
-        tracing::info!(%addr, database = %gearshift_platform::db::redact(&url), registry = registry_url, "gateway built");
+        tracing::info!(%addr, backends = ?ctx.directory.entries().collect::<Vec<_>>(), "gateway built");
         Ok(Self {
             state: Arc::new(GatewayState {
                 routes,
                 backends,
                 auth,
-                principal_key: key,
+                principal_key: ctx.principal_key.clone(),
                 request_timeout: config.request_timeout,
                 max_body_bytes: config.max_body_bytes,
                 openapi,
@@ -227,27 +261,72 @@ impl Gateway {
             db,
             listener,
             addr,
-            registry,
+            channels,
             generated_admin_key,
+            admin_key_path: ctx.data_dir.join("admin.key"),
         })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
+    fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
+    fn banner(&self) -> String {
+        let addr = self.addr;
+        let mut out =
+            format!("  REST API   http://{addr}  (OpenAPI at /openapi.json, ready at /readyz)\n");
+        if let Some(key) = &self.generated_admin_key {
+            let path = self.admin_key_path.display();
+            out.push_str(&format!(
+                "\nThis is a first start: an operator API key was created. It is shown only now,\n\
+                 and saved to {path} (readable by you only):\n\n    {key}\n\n\
+                 Try:\n    curl -H \"Authorization: Bearer $(cat {path})\" http://{addr}/v1/suppliers\n",
+            ));
+        }
+        out
+    }
+
+    /// Serves until `shutdown`, draining in-flight requests.
+    async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        gearshift_platform::metrics::handle();
+        let router = self.router();
+        let maintenance = tokio::spawn(gearshift_platform::idempotency::purge_periodically(
+            self.db.clone(),
+            shutdown.clone(),
+        ));
+        // Nagle's algorithm plus delayed ACKs add ~40 ms to small responses.
+        let listener = self.listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let wait = shutdown.clone();
+        let result = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { wait.wait().await })
+            .await;
+        maintenance.abort();
+        self.db.close().await;
+        result.map_err(Into::into)
+    }
+}
+
+/// The registry's supplier service: where key subjects are checked.
+const SUPPLIERS: &str = "gearshift.registry.v1.SupplierRegistry";
+
+impl Gateway {
     /// The axum application (also used by tests without a socket).
     pub fn router(&self) -> axum::Router {
         let db = self.db.clone();
-        let registry = self.registry.clone();
+        let channels = self.channels.clone();
         let readiness: ReadinessCheck = Arc::new(move || {
             let db = db.clone();
-            let registry = registry.clone();
+            let channels = channels.clone();
             Box::pin(async move {
                 db.ping()
                     .await
                     .map_err(|e| format!("gateway database: {e}"))?;
-                check_health(registry, "registry").await
+                for (name, channel) in channels {
+                    check_health(channel, &name).await?;
+                }
+                Ok(())
             })
         });
         let state = self.state.clone();
@@ -275,27 +354,6 @@ impl Gateway {
                 )
                 .into_response()
             }))
-    }
-
-    /// Serves until `shutdown`, draining in-flight requests.
-    pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        gearshift_platform::metrics::handle();
-        let router = self.router();
-        let maintenance = tokio::spawn(gearshift_platform::idempotency::purge_periodically(
-            self.db.clone(),
-            shutdown.clone(),
-        ));
-        // Nagle's algorithm plus delayed ACKs add ~40 ms to small responses.
-        let listener = self.listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let wait = shutdown.clone();
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { wait.wait().await })
-            .await;
-        maintenance.abort();
-        self.db.close().await;
-        result.map_err(Into::into)
     }
 }
 

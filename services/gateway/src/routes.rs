@@ -330,9 +330,14 @@ mod tests {
     #[test]
     fn every_annotated_rpc_has_a_route_and_no_other() {
         let pool = DescriptorPool::decode(gearshift_proto::FILE_DESCRIPTOR_SET).unwrap();
-        let routes = load(&pool, crate::SERVICES).unwrap();
+        let services = [
+            "gearshift.registry.v1.SupplierRegistry",
+            "gearshift.iam.v1.ApiKeys",
+            "gearshift.registry.v1.InstituteDirectory",
+        ];
+        let routes = load(&pool, &services).unwrap();
         let http = pool.get_extension_by_name("google.api.http").unwrap();
-        let annotated: Vec<String> = crate::SERVICES
+        let annotated: Vec<String> = services
             .iter()
             .flat_map(|s| {
                 pool.get_service_by_name(s)

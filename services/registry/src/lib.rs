@@ -1,8 +1,8 @@
 //! The supplier registry: the system of record for the cluster's companies.
 //!
 //! `domain` holds the rules (no I/O), `store` the SQL, `grpc` the API.
-//! [`Registry::build`] connects and migrates the database and binds the
-//! listener; [`Registry::run`] serves until shutdown. Tests and the binary
+//! [`Registry`] is a [`Target`]: `build` connects and migrates the database
+//! and binds the listener, `run` serves until shutdown. Tests and the binary
 //! use the same two calls.
 
 #![forbid(unsafe_code)]
@@ -25,6 +25,7 @@ use gearshift_platform::db::Db;
 use gearshift_platform::principal::{Authenticate, PrincipalKey};
 use gearshift_platform::server::{self, ReadinessCheck};
 use gearshift_platform::shutdown::Shutdown;
+use gearshift_platform::target::{Context, Target};
 use gearshift_proto::registry::v1::institute_directory_server::InstituteDirectoryServer;
 use gearshift_proto::registry::v1::supplier_registry_server::SupplierRegistryServer;
 use sqlx::migrate::Migrator;
@@ -44,6 +45,15 @@ pub struct RegistryConfig {
         default_value = "127.0.0.1:50051"
     )]
     pub listen: SocketAddr,
+    /// Where other targets (the gateway) find the registry when it runs in another process.
+    #[arg(
+        id = "registry_addr",
+        value_name = "URL",
+        long = "registry-addr",
+        env = "GEARSHIFT_REGISTRY_ADDR",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub addr: String,
     /// Database of the registry: `postgres://…`, or `sqlite://path`. Default: `sqlite://<data dir>/registry.db`.
     #[arg(
         id = "registry_database_url",
@@ -92,12 +102,6 @@ impl RegistryConfig {
     }
 }
 
-/// Full gRPC names this target serves.
-pub const GRPC_SERVICES: &[&str] = &[
-    "gearshift.registry.v1.SupplierRegistry",
-    "gearshift.registry.v1.InstituteDirectory",
-];
-
 /// A built registry: database ready, listener bound, not yet serving.
 pub struct Registry {
     db: Db,
@@ -107,23 +111,44 @@ pub struct Registry {
     key: PrincipalKey,
 }
 
-impl Registry {
-    /// Connects to (and migrates) the database and binds the listener.
-    pub async fn build(
-        config: &RegistryConfig,
-        data_dir: &Path,
-        key: PrincipalKey,
-    ) -> anyhow::Result<Self> {
-        let url = config.database_url(data_dir);
-        let db = Db::connect(&url, config.max_connections).await?;
-        db.migrate(&MIGRATIONS).await?;
-        store::ensure_search_indexes(&db).await;
-        let seeded = institutes::seed(&db).await?;
-        if seeded > 0 {
-            tracing::info!(count = seeded, "institute directory seeded");
-        }
+/// Connects to the database and makes it ready: migrations, search
+/// indexes, the directory's seed. `migrate` and `build` both start here.
+async fn prepare(config: &RegistryConfig, ctx: &Context) -> anyhow::Result<Db> {
+    let url = config.database_url(&ctx.data_dir);
+    let db = Db::connect(&url, config.max_connections)
+        .await?
+        .with_clock(ctx.clock.clone());
+    db.migrate(&MIGRATIONS).await?;
+    store::ensure_search_indexes(&db).await;
+    let seeded = institutes::seed(&db).await?;
+    if seeded > 0 {
+        tracing::info!(count = seeded, "institute directory seeded");
+    }
+    tracing::info!(database = %gearshift_platform::db::redact(&url), "registry database ready");
+    Ok(db)
+}
+
+impl Target for Registry {
+    const NAME: &'static str = "registry";
+    const SERVICES: &'static [&'static str] = &[
+        "gearshift.registry.v1.SupplierRegistry",
+        "gearshift.registry.v1.InstituteDirectory",
+    ];
+    type Config = RegistryConfig;
+
+    fn remote_url(config: &RegistryConfig) -> Option<String> {
+        Some(config.addr.clone())
+    }
+
+    async fn migrate(config: &RegistryConfig, ctx: &Context) -> anyhow::Result<()> {
+        prepare(config, ctx).await?.close().await;
+        Ok(())
+    }
+
+    async fn build(config: &RegistryConfig, ctx: &Context) -> anyhow::Result<Self> {
+        let db = prepare(config, ctx).await?;
         let (listener, addr) = server::bind(config.listen).await?;
-        tracing::info!(%addr, database = %gearshift_platform::db::redact(&url), "registry built");
+        tracing::info!(%addr, "registry built");
         Ok(Self {
             db,
             target: programme::Target {
@@ -132,16 +157,15 @@ impl Registry {
             },
             listener,
             addr,
-            key,
+            key: ctx.principal_key.clone(),
         })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
+    fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
-    /// Serves until `shutdown`, then drains and closes the database.
-    pub async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+    async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
         let service = grpc::RegistryService::new(self.db.clone(), self.target);
         let api =
             SupplierRegistryServer::with_interceptor(service, Authenticate::new(self.key.clone()));
@@ -160,7 +184,7 @@ impl Registry {
         ));
         let routes = tonic::service::Routes::new(api).add_service(directory);
         let result =
-            server::serve_grpc(self.listener, routes, GRPC_SERVICES, readiness, shutdown).await;
+            server::serve_grpc(self.listener, routes, Self::SERVICES, readiness, shutdown).await;
         maintenance.abort();
         self.db.close().await;
         result

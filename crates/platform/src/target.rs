@@ -1,0 +1,100 @@
+//! What a target is: a part of the platform that runs on its own or beside
+//! the others in one process (the way Grafana Mimir's modules are). A
+//! service implements [`Target`] and is added to the binary by one line in
+//! its target table; everything else (flags, migrate, serve, the order of
+//! start and stop, where the gateway finds it) follows from the trait.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::calendar::BusinessCalendar;
+use crate::clock::Clock;
+use crate::principal::PrincipalKey;
+use crate::shutdown::Shutdown;
+
+/// What every target is given when it is built.
+#[derive(Clone)]
+pub struct Context {
+    /// Folder for embedded databases and generated secrets.
+    pub data_dir: PathBuf,
+    /// Signs and checks the principal passed between targets.
+    pub principal_key: PrincipalKey,
+    /// The one source of "now".
+    pub clock: Clock,
+    /// Working hours and holidays, for service levels and deadlines.
+    pub calendar: Arc<BusinessCalendar>,
+    /// Where each gRPC service answers (in this process or elsewhere).
+    pub directory: Directory,
+}
+
+/// Where each gRPC service (by full name, `gearshift.registry.v1.SupplierRegistry`)
+/// answers, in the order the targets were listed.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    entries: Vec<(String, String)>,
+}
+
+impl Directory {
+    /// Records that `service` answers at `url` (replacing an earlier entry).
+    pub fn insert(&mut self, service: &str, url: String) {
+        match self.entries.iter_mut().find(|(s, _)| s == service) {
+            Some(entry) => entry.1 = url,
+            None => self.entries.push((service.to_string(), url)),
+        }
+    }
+
+    /// The URL `service` answers at, if any target serves it.
+    pub fn url(&self, service: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(s, _)| s == service)
+            .map(|(_, u)| u.as_str())
+    }
+
+    /// Every (service, URL), in table order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(s, u)| (s.as_str(), u.as_str()))
+    }
+}
+
+/// A part of the platform that can run on its own.
+pub trait Target: Sized + Send + 'static {
+    /// The name in `--target` and in logs (`registry`).
+    const NAME: &'static str;
+    /// The gRPC services it serves, by full name.
+    const SERVICES: &'static [&'static str];
+    /// Its flags and environment variables (`gearshift serve --help`).
+    type Config: clap::Args + Clone + std::fmt::Debug + Send + Sync;
+
+    /// Where other processes reach it when it runs elsewhere (its
+    /// `GEARSHIFT_<NAME>_ADDR`), or `None` if nothing calls it over gRPC.
+    fn remote_url(config: &Self::Config) -> Option<String>;
+
+    /// Makes its storage ready (connect, migrate, indexes, seed data) and
+    /// stops: `gearshift migrate`. `build` does the same first.
+    fn migrate(
+        config: &Self::Config,
+        ctx: &Context,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Prepares everything it needs to serve and binds its listener.
+    fn build(
+        config: &Self::Config,
+        ctx: &Context,
+    ) -> impl Future<Output = anyhow::Result<Self>> + Send;
+
+    /// The address it listens on (after binding: a port 0 is resolved).
+    fn local_addr(&self) -> SocketAddr;
+
+    /// What a person starting it needs to know: a line or a few, shown
+    /// when the binary starts.
+    fn banner(&self) -> String {
+        format!("  {:<10} {} (gRPC)\n", Self::NAME, self.local_addr())
+    }
+
+    /// Serves until `shutdown`, then drains what is in flight and closes
+    /// its storage.
+    fn run(self, shutdown: Shutdown) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
