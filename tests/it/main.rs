@@ -6,6 +6,7 @@ mod api_keys;
 mod binary;
 mod common;
 mod deploy;
+mod faults;
 mod gateway;
 mod grpc;
 mod registry;

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, SqlSafeStr, Transaction};
 
 use crate::Error;
 use crate::clock::Clock;
@@ -33,7 +34,16 @@ pub struct Db {
     pool: AnyPool,
     engine: Engine,
     clock: Clock,
+    /// How to open a connection outside the pool: to ask a server that
+    /// keeps the pool waiting whether it is there at all.
+    options: AnyConnectOptions,
 }
+
+/// How long an acquisition may wait before the server is asked directly
+/// whether it is there (most acquisitions take microseconds).
+const PROBE_AFTER: Duration = Duration::from_millis(100);
+/// How long that direct question may take.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(750);
 
 impl Db {
     /// Connects to `url` (`sqlite://path`, `sqlite::memory:` or
@@ -113,12 +123,13 @@ impl Db {
                     Ok(())
                 })
             })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         Ok(Db {
             pool,
             engine,
             clock: Clock::system(),
+            options,
         })
     }
 
@@ -149,19 +160,66 @@ impl Db {
         self.engine
     }
 
+    /// A connection for reads. A server that is down answers 503
+    /// UNAVAILABLE within a second instead of after the pool's timeout: an
+    /// acquisition that waits is checked against a direct connection.
+    pub async fn conn(&self) -> Result<PoolConnection<Any>, Error> {
+        let acquire = self.pool.acquire();
+        if self.engine == Engine::Sqlite {
+            // A file does not go away; a busy pool waits its timeout.
+            return Ok(acquire.await?);
+        }
+        tokio::pin!(acquire);
+        tokio::select! {
+            acquired = &mut acquire => return Ok(acquired?),
+            _ = tokio::time::sleep(PROBE_AFTER) => {}
+        }
+        let probe = self.probe();
+        tokio::pin!(probe);
+        tokio::select! {
+            acquired = &mut acquire => Ok(acquired?),
+            answer = &mut probe => match answer {
+                // The server is there: the pool is only busy, so wait for it.
+                Ok(()) => Ok(acquire.await?),
+                Err(why) => {
+                    tracing::warn!(why, "the database is unavailable");
+                    Err(Error::Unavailable(format!(
+                        "the database is unavailable ({why}); retry shortly"
+                    )))
+                }
+            },
+        }
+    }
+
+    /// Whether a new connection can be opened right now.
+    async fn probe(&self) -> Result<(), String> {
+        match tokio::time::timeout(PROBE_TIMEOUT, self.options.connect()).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                Ok(())
+            }
+            Ok(Err(sqlx::Error::Io(e))) => Err(format!("cannot connect: {e}")),
+            Ok(Err(e)) => Err(format!("cannot connect: {e}")),
+            Err(_) => Err(format!("no answer within {} ms", PROBE_TIMEOUT.as_millis())),
+        }
+    }
+
     /// Starts a write transaction: only the write path (`write::write`)
     /// opens one, so every write claims its key and leaves its event.
     pub(crate) async fn begin(&self) -> Result<Transaction<'static, Any>, Error> {
-        let tx = match self.engine {
-            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Engine::Postgres => self.pool.begin().await?,
+        let conn = self.conn().await?;
+        let begin = match self.engine {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN",
         };
-        Ok(tx)
+        Ok(Transaction::begin(conn, Some(begin.into_sql_str())).await?)
     }
 
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1")
+            .execute(&mut *self.conn().await?)
+            .await?;
         Ok(())
     }
 

@@ -132,7 +132,7 @@ pub async fn purge_expired(db: &db::Db) -> Result<u64, Error> {
     let cutoff = db.clock().now_micros() - RETENTION_MICROS;
     let done = sqlx::query("DELETE FROM idempotency_keys WHERE create_time < $1")
         .bind(cutoff)
-        .execute(db.pool())
+        .execute(&mut *db.conn().await?)
         .await?;
     Ok(done.rows_affected())
 }

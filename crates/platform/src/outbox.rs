@@ -107,7 +107,7 @@ pub async fn list_for(
         .bind(aggregate_id)
         .bind(after_id.unwrap_or(""))
         .bind(limit)
-        .fetch_all(db.pool())
+        .fetch_all(&mut *db.conn().await?)
         .await?;
     rows.into_iter().map(from_row).collect()
 }

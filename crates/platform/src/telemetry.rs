@@ -14,6 +14,7 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -37,16 +38,27 @@ impl Drop for TelemetryGuard {
     }
 }
 
-/// Installs the global subscriber. `RUST_LOG` overrides the default filter.
-/// `writer` is where log lines go (stderr in the binary, a sink in tests).
+/// The log filter when `RUST_LOG` is not set.
+pub const DEFAULT_LOG_FILTER: &str =
+    "info,sqlx=warn,h2=warn,hyper=warn,tower=warn,opentelemetry=warn";
+
+/// What becomes a span of the trace, whatever the log filter says: every
+/// span at info and above (each request, gRPC hop and store call) except the
+/// transport's own. Independent of `RUST_LOG`, so raising the log level
+/// never removes trace ids from problem documents or exported traces.
+pub const TRACE_FILTER: &str = "info,h2=off,hyper=off,tower=off,opentelemetry=off";
+
+/// Installs the global subscriber. `RUST_LOG` overrides the log filter (and
+/// only that). `writer` is where log lines go (stderr in the binary, a sink
+/// in tests).
 pub fn init<W>(format: LogFormat, service_name: &str, writer: W) -> anyhow::Result<TelemetryGuard>
 where
     W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter = EnvFilter::try_from_default_env().or_else(|_| {
-        EnvFilter::from_str("info,sqlx=warn,h2=warn,hyper=warn,tower=warn,opentelemetry=warn")
-    })?;
-
+    let log_filter = match std::env::var("RUST_LOG") {
+        Ok(filter) if !filter.is_empty() => filter,
+        _ => DEFAULT_LOG_FILTER.to_string(),
+    };
     let mut builder = SdkTracerProvider::builder().with_resource(
         opentelemetry_sdk::Resource::builder()
             .with_service_name(service_name.to_string())
@@ -61,27 +73,43 @@ where
     }
     let provider = builder.build();
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let otel = tracing_opentelemetry::layer().with_tracer(provider.tracer("gearshift"));
-
-    let registry = tracing_subscriber::registry().with(filter).with(otel);
-    match format {
-        LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(writer))
-            .try_init()?,
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_writer(writer),
-            )
-            .try_init()?,
-    }
+    subscriber(format, &log_filter, &provider, writer)?.try_init()?;
     if exporting {
         tracing::info!("exporting traces over OTLP");
     }
     Ok(TelemetryGuard { provider })
+}
+
+/// The subscriber `init` installs: log lines filtered by `log_filter`, and
+/// OpenTelemetry spans filtered by [`TRACE_FILTER`], each on its own.
+pub fn subscriber<W>(
+    format: LogFormat,
+    log_filter: &str,
+    provider: &SdkTracerProvider,
+    writer: W,
+) -> anyhow::Result<impl tracing::Subscriber + Send + Sync>
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    let log_filter = EnvFilter::from_str(log_filter)
+        .map_err(|e| anyhow::anyhow!("RUST_LOG {log_filter:?} is not a filter: {e}"))?;
+    let otel = tracing_opentelemetry::layer()
+        .with_tracer(provider.tracer("gearshift"))
+        .with_filter(EnvFilter::from_str(TRACE_FILTER)?);
+    let logs = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_filter(log_filter)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_writer(writer)
+            .with_filter(log_filter)
+            .boxed(),
+    };
+    Ok(tracing_subscriber::registry().with(otel).with(logs))
 }
 
 /// The current trace id (32 hex digits), or empty when there is none.
@@ -132,5 +160,34 @@ impl Extractor for HeaderExtractor<'_> {
 
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_ids_do_not_depend_on_the_log_level() {
+        let provider = SdkTracerProvider::builder().build();
+        for log_filter in ["info", "warn", "error", "off"] {
+            let subscriber =
+                subscriber(LogFormat::Text, log_filter, &provider, std::io::sink).unwrap();
+            tracing::subscriber::with_default(subscriber, || {
+                let span = tracing::info_span!("request");
+                let _entered = span.enter();
+                let id = current_trace_id();
+                assert_eq!(id.len(), 32, "RUST_LOG={log_filter}: trace id {id:?}");
+            });
+        }
+    }
+
+    #[test]
+    fn a_bad_log_filter_is_a_clear_error() {
+        let provider = SdkTracerProvider::builder().build();
+        let err = subscriber(LogFormat::Json, "info,=x=y", &provider, std::io::sink)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains("RUST_LOG"), "{err}");
     }
 }

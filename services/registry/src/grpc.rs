@@ -477,7 +477,7 @@ impl SupplierRegistry for RegistryService {
                 let id = &request.get_ref().id;
                 supplier_id("id", id)?;
                 access::read(&principal, id)?;
-                let mut conn = self.db.pool().acquire().await?;
+                let mut conn = self.db.conn().await?;
                 let supplier = store::get(&mut conn, id)
                     .await?
                     .ok_or_else(|| access::not_found(id))?;
@@ -501,7 +501,7 @@ impl SupplierRegistry for RegistryService {
                 let principal = Principal::from_request(&request)?;
                 let number = BusinessNumber::parse(&request.get_ref().business_number)
                     .map_err(|e| Error::invalid("businessNumber", e))?;
-                let mut conn = self.db.pool().acquire().await?;
+                let mut conn = self.db.conn().await?;
                 let not_found = || Error::NotFound {
                     resource: "supplier",
                     id: number.formatted(),
@@ -546,7 +546,7 @@ impl SupplierRegistry for RegistryService {
                 for id in ids {
                     access::read(&principal, id)?;
                 }
-                let found = store::get_many(self.db.pool(), ids).await?;
+                let found = store::get_many(&mut *self.db.conn().await?, ids).await?;
                 let mut suppliers = Vec::with_capacity(ids.len());
                 for id in ids {
                     let s = found
@@ -739,7 +739,7 @@ impl SupplierRegistry for RegistryService {
                 let req = request.get_ref();
                 supplier_id("supplierId", &req.supplier_id)?;
                 access::read_events(&principal)?;
-                let mut conn = self.db.pool().acquire().await?;
+                let mut conn = self.db.conn().await?;
                 if store::get(&mut conn, &req.supplier_id).await?.is_none() {
                     return Err(access::not_found(&req.supplier_id));
                 }

@@ -212,7 +212,7 @@ async fn get(conn: &mut AnyConnection, code: &str) -> Result<Option<Institute>, 
 }
 
 async fn list(
-    pool: &sqlx::AnyPool,
+    conn: &mut AnyConnection,
     after: &str,
     parts_group: &str,
     category: &str,
@@ -234,7 +234,7 @@ async fn list(
     .bind(like(parts_group))
     .bind(like(category))
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     rows.into_iter().map(from_row).collect()
 }
@@ -568,7 +568,7 @@ impl InstituteDirectory for DirectoryService {
                 let fingerprint = pagination::fingerprint(&["institutes", group, category]);
                 let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
                 let mut rows = list(
-                    self.db.pool(),
+                    &mut *self.db.conn().await?,
                     after.as_deref().unwrap_or(""),
                     group,
                     category,
@@ -595,7 +595,7 @@ impl InstituteDirectory for DirectoryService {
             async {
                 Principal::from_request(&request)?;
                 let code = code(&request.get_ref().code).map_err(|e| Error::invalid("code", e))?;
-                let mut conn = self.db.pool().acquire().await?;
+                let mut conn = self.db.conn().await?;
                 let i = get(&mut conn, &code)
                     .await?
                     .ok_or_else(|| not_found(&code))?;
@@ -710,7 +710,7 @@ impl DirectoryService {
         p.require_operator()?;
         let req = request.get_ref();
         let code = code(&req.code).map_err(|e| Error::invalid("code", e))?;
-        let mut conn = self.db.pool().acquire().await?;
+        let mut conn = self.db.conn().await?;
         if get(&mut conn, &code).await?.is_none() {
             return Err(not_found(&code));
         }

@@ -410,7 +410,7 @@ impl RegistryService {
                 supplier_id("supplierId", &req.supplier_id)?;
                 access::read(&principal, &req.supplier_id)?;
                 validate_rules(&req.rules)?;
-                let mut conn = self.db.pool().acquire().await?;
+                let mut conn = self.db.conn().await?;
                 let supplier = crate::store::get(&mut conn, &req.supplier_id)
                     .await?
                     .ok_or_else(|| access::not_found(&req.supplier_id))?;

@@ -321,7 +321,7 @@ impl RegistryService {
                     Ok(s) => s.as_str_name(),
                     Err(_) => return Err(Error::invalid("state", "is not a stage change state")),
                 };
-                let mut conn = self.db.pool().acquire().await?;
+                let mut conn = self.db.conn().await?;
                 if store::get(&mut conn, &req.supplier_id).await?.is_none() {
                     return Err(access::not_found(&req.supplier_id));
                 }
@@ -331,7 +331,7 @@ impl RegistryService {
                     pagination::fingerprint(&["stage-changes", &req.supplier_id, state]);
                 let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
                 let mut rows = store::list_stage_changes(
-                    self.db.pool(),
+                    &mut *self.db.conn().await?,
                     &req.supplier_id,
                     after.as_deref().unwrap_or(""),
                     state,

@@ -2,7 +2,7 @@
 //! `gearshift_platform::db` for the rules the queries follow).
 
 use gearshift_platform::{Error, db};
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::AnyConnection;
 
 use crate::domain::{BusinessNumber, Status, Supplier};
 use crate::stage::{self, Stage, StageChange};
@@ -497,7 +497,7 @@ pub async fn list(
             Int(v) => q.bind(v),
         };
     }
-    let rows: Vec<Row> = q.fetch_all(db.pool()).await?;
+    let rows: Vec<Row> = q.fetch_all(&mut *db.conn().await?).await?;
     rows.into_iter().map(from_row).collect()
 }
 
@@ -546,7 +546,7 @@ pub async fn get_by_number(
 
 /// The suppliers with these ids (in no particular order; missing ones absent).
 #[tracing::instrument(skip_all, fields(count = ids.len()))]
-pub async fn get_many(pool: &AnyPool, ids: &[String]) -> Result<Vec<Supplier>, Error> {
+pub async fn get_many(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<Supplier>, Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -560,7 +560,7 @@ pub async fn get_many(pool: &AnyPool, ids: &[String]) -> Result<Vec<Supplier>, E
     for id in ids {
         query = query.bind(id);
     }
-    let rows = query.fetch_all(pool).await?;
+    let rows = query.fetch_all(&mut *conn).await?;
     rows.into_iter().map(from_row).collect()
 }
 
@@ -696,9 +696,9 @@ pub async fn decide_stage_change(conn: &mut AnyConnection, c: &StageChange) -> R
 
 /// A supplier's stage changes in id (= creation) order after `after_id`;
 /// `state` empty for all.
-#[tracing::instrument(skip(pool))]
+#[tracing::instrument(skip(conn))]
 pub async fn list_stage_changes(
-    pool: &AnyPool,
+    conn: &mut AnyConnection,
     supplier_id: &str,
     after_id: &str,
     state: &str,
@@ -713,7 +713,7 @@ pub async fn list_stage_changes(
         .bind(after_id)
         .bind(state)
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
     rows.into_iter().map(stage_from_row).collect()
 }
@@ -721,23 +721,23 @@ pub async fn list_stage_changes(
 /// The raw counts behind the programme's figures.
 #[tracing::instrument(skip_all)]
 pub async fn programme_counts(db: &db::Db) -> Result<crate::programme::Counts, Error> {
-    let pool = db.pool();
+    let conn = &mut *db.conn().await?;
     let by_status_stage_region: Vec<(String, String, String, i64)> = sqlx::query_as(
         "SELECT status, stage, region, COUNT(*) FROM suppliers GROUP BY status, stage, region",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let by_groups_stage: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT parts_groups, stage, COUNT(*) FROM suppliers WHERE status <> 'WITHDRAWN' \
          GROUP BY parts_groups, stage",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let moves: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT from_stage, to_stage, decide_time FROM stage_changes \
          WHERE state = 'CONFIRMED' AND decide_time IS NOT NULL",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let (certifications_expiring,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM supplier_certifications c JOIN suppliers s ON s.id = c.supplier_id \
@@ -745,7 +745,7 @@ pub async fn programme_counts(db: &db::Db) -> Result<crate::programme::Counts, E
     )
     .bind(db.clock().today().to_string())
     .bind(db.clock().date_in(90).to_string())
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(crate::programme::Counts {
         by_status_stage_region,

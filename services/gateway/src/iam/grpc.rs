@@ -275,7 +275,7 @@ impl ApiKeys for ApiKeysService {
                 Principal::from_request(&request)?.require_operator()?;
                 let id = &request.get_ref().id;
                 key_id(id)?;
-                let mut conn = self.db.pool().acquire().await?;
+                let mut conn = self.db.conn().await?;
                 let key = store::get(&mut conn, id)
                     .await?
                     .ok_or_else(|| not_found(id))?;
@@ -297,8 +297,12 @@ impl ApiKeys for ApiKeysService {
                 let size = pagination::page_size(req.page_size)?;
                 let fingerprint = pagination::fingerprint(&["api-keys"]);
                 let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
-                let mut keys =
-                    store::list(self.db.pool(), after.as_deref().unwrap_or(""), size + 1).await?;
+                let mut keys = store::list(
+                    &mut *self.db.conn().await?,
+                    after.as_deref().unwrap_or(""),
+                    size + 1,
+                )
+                .await?;
                 let next_page_token =
                     pagination::finish(&mut keys, size, &fingerprint, |k| k.id.clone());
                 Ok(pb::ListApiKeysResponse {

@@ -2,7 +2,7 @@
 
 use gearshift_platform::Error;
 use gearshift_platform::db::Db;
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::AnyConnection;
 
 pub const ENABLED: &str = "ENABLED";
 pub const REVOKED: &str = "REVOKED";
@@ -78,7 +78,7 @@ pub async fn find_enabled_by_hash(db: &Db, hash: &str) -> Result<Option<ApiKey>,
     let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(hash)
         .bind(ENABLED)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *db.conn().await?)
         .await?;
     Ok(row.map(from_row))
 }
@@ -87,7 +87,7 @@ pub async fn find_by_hash(db: &Db, hash: &str) -> Result<Option<ApiKey>, Error> 
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = $1");
     let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(hash)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *db.conn().await?)
         .await?;
     Ok(row.map(from_row))
 }
@@ -101,19 +101,23 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<ApiKey>, E
     Ok(row.map(from_row))
 }
 
-pub async fn list(pool: &AnyPool, after_id: &str, limit: i64) -> Result<Vec<ApiKey>, Error> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    after_id: &str,
+    limit: i64,
+) -> Result<Vec<ApiKey>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2");
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(after_id)
         .bind(limit)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
     Ok(rows.into_iter().map(from_row).collect())
 }
 
 pub async fn count(db: &Db) -> Result<i64, Error> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
-        .fetch_one(db.pool())
+        .fetch_one(&mut *db.conn().await?)
         .await?;
     Ok(n)
 }
