@@ -1052,8 +1052,48 @@ mod filters {
 
     engine_tests!(
         lists_narrow_by_status_region_group_flags_and_text,
-        filters_reject_unknown_values
+        filters_reject_unknown_values,
+        a_name_with_a_number_is_found_by_name_and_numbers_by_number,
     );
+
+    /// Digits in a name search are part of the name; only a query that is a
+    /// business number (three digits or more, dashes and spaces allowed)
+    /// also searches the numbers.
+    async fn a_name_with_a_number_is_found_by_name_and_numbers_by_number(engine: Engine) {
+        let app = spawn_app(engine).await;
+        let id = |v: serde_json::Value| v["id"].as_str().unwrap().to_string();
+        let alpha = id(app.create_supplier(NAVER, "알파정밀 2호").await);
+        let kakao = id(app.create_supplier(KAKAO, "베타테크").await);
+        let samsung = id(app.create_supplier(SAMSUNG, "감마부품").await);
+
+        for query in [
+            "알파정밀%202호",
+            "2호",
+            "%EC%95%8C%ED%8C%8C%EC%A0%95%EB%B0%80%202",
+        ] {
+            assert_eq!(
+                app.supplier_ids(&format!("query={query}")).await,
+                std::slice::from_ref(&alpha),
+                "{query}: every number has a 2, but this is a name"
+            );
+        }
+        for (query, found) in [
+            ("120-81", &kakao),
+            ("12081", &kakao),
+            ("00998", &samsung),
+            ("124%2081%2000998", &samsung),
+        ] {
+            assert_eq!(
+                app.supplier_ids(&format!("query={query}")).await,
+                std::slice::from_ref(found),
+                "{query}: a business number in either notation"
+            );
+        }
+        assert!(
+            app.supplier_ids("query=81").await.is_empty(),
+            "two digits are too few to be a number search"
+        );
+    }
 
     async fn lists_narrow_by_status_region_group_flags_and_text(engine: Engine) {
         let app = spawn_app(engine).await;

@@ -312,6 +312,17 @@ impl After {
     }
 }
 
+/// The digits of a search that is (part of) a business number: only
+/// digits, dashes and spaces, and at least three digits. Any other search is
+/// a name, digits included (`알파정밀 2호`).
+fn number_query(query: &str) -> Option<String> {
+    let only_number = query
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '-' || c.is_whitespace());
+    let digits: String = query.chars().filter(char::is_ascii_digit).collect();
+    (only_number && digits.len() >= 3).then_some(digits)
+}
+
 /// `%text%` for LIKE, with the wildcards in `text` taken literally.
 fn contains_pattern(text: &str) -> String {
     let escaped = text
@@ -414,20 +425,19 @@ pub async fn list(
     }
     let query = filter.query.trim().to_lowercase();
     if !query.is_empty() {
-        let digits: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
         let pattern = contains_pattern(&query);
         // `\` escapes `%` and `_` in the pattern: PostgreSQL's default,
         // which SQLite must be told. (An explicit ESCAPE on PostgreSQL makes
         // the trigram index search several times slower.)
         let sqlite = engine == db::Engine::Sqlite;
-        match (digits.is_empty(), sqlite) {
-            (true, false) => c.push("search_name LIKE {}", vec![Text(pattern)]),
-            (true, true) => c.push("search_name LIKE {} ESCAPE '\\'", vec![Text(pattern)]),
-            (false, false) => c.push(
+        match (number_query(&query), sqlite) {
+            (None, false) => c.push("search_name LIKE {}", vec![Text(pattern)]),
+            (None, true) => c.push("search_name LIKE {} ESCAPE '\\'", vec![Text(pattern)]),
+            (Some(digits), false) => c.push(
                 "(search_name LIKE {} OR business_number LIKE {})",
                 vec![Text(pattern), Text(contains_pattern(&digits))],
             ),
-            (false, true) => c.push(
+            (Some(digits), true) => c.push(
                 "(search_name LIKE {} ESCAPE '\\' OR business_number LIKE {} ESCAPE '\\')",
                 vec![Text(pattern), Text(contains_pattern(&digits))],
             ),
