@@ -67,7 +67,7 @@ macro_rules! targets {
             #[command(flatten)]
             pub common: CommonArgs,
             $(
-                #[command(flatten)]
+                #[command(flatten, next_help_heading = concat!(stringify!($variant), " target"))]
                 pub $field: <$ty as gearshift_platform::target::Target>::Config,
             )+
         }

@@ -10,6 +10,7 @@
 
 pub mod calendar;
 pub mod clock;
+pub mod config;
 pub mod db;
 pub mod error;
 pub mod etag;

@@ -16,7 +16,6 @@ pub mod transcode;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,65 +53,22 @@ pub type Backend = tower::util::BoxCloneSyncService<
 #[error("{0}")]
 pub struct BackendError(tower::BoxError);
 
-/// The gateway's configuration (`gearshift serve --help`).
-#[derive(clap::Args, Debug, Clone)]
-pub struct GatewayConfig {
-    /// Address the REST API listens on.
-    #[arg(
-        id = "gateway_listen",
-        value_name = "ADDR",
-        long = "gateway-listen",
-        env = "GEARSHIFT_GATEWAY_LISTEN",
-        default_value = "127.0.0.1:8080"
-    )]
-    pub listen: SocketAddr,
-    /// Database of the gateway (API keys): `postgres://…` or `sqlite://path`. Default: `sqlite://<data dir>/gateway.db`.
-    #[arg(
-        id = "gateway_database_url",
-        value_name = "URL",
-        long = "gateway-database-url",
-        env = "GEARSHIFT_GATEWAY_DATABASE_URL",
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
-    /// Most database connections the gateway keeps open.
-    #[arg(
-        id = "gateway_max_connections",
-        value_name = "N",
-        long = "gateway-max-connections",
-        env = "GEARSHIFT_GATEWAY_MAX_CONNECTIONS",
-        default_value_t = 4
-    )]
-    pub max_connections: u32,
+gearshift_platform::target_config! {
+    /// The gateway's configuration (`gearshift serve --help`).
+    pub struct GatewayConfig {
+        target: "gateway", env: "GATEWAY",
+        listen: "127.0.0.1:8080" => "Address the REST API listens on.",
+        max_connections: 4,
+    }
     /// Deadline of one request, passed on to the services as the gRPC deadline (e.g. 10s, 500ms).
-    #[arg(id = "request_timeout", value_name = "DURATION", long = "request-timeout", env = "GEARSHIFT_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, env = "GEARSHIFT_REQUEST_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
     /// Largest request body accepted, in bytes.
-    #[arg(
-        id = "max_body_bytes",
-        value_name = "BYTES",
-        long = "max-body-bytes",
-        env = "GEARSHIFT_MAX_BODY_BYTES",
-        default_value_t = 1_048_576
-    )]
+    #[arg(long, env = "GEARSHIFT_MAX_BODY_BYTES", value_name = "BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
     /// Secret of an operator key to create on start (at least 20 characters). Without it, the first start makes one and writes it to <data dir>/admin.key.
-    #[arg(
-        id = "bootstrap_admin_key",
-        value_name = "SECRET",
-        long = "bootstrap-admin-key",
-        env = "GEARSHIFT_BOOTSTRAP_ADMIN_KEY",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "GEARSHIFT_BOOTSTRAP_ADMIN_KEY", value_name = "SECRET", hide_env_values = true)]
     pub bootstrap_admin_key: Option<String>,
-}
-
-impl GatewayConfig {
-    pub fn database_url(&self, data_dir: &Path) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}/gateway.db", data_dir.display()))
-    }
 }
 
 /// `10s`, `500ms`, `2m`, or a bare number of seconds.

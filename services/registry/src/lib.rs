@@ -18,7 +18,6 @@ mod stage_grpc;
 pub mod store;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 
 use gearshift_platform::db::Db;
@@ -33,73 +32,20 @@ use tokio::net::TcpListener;
 
 pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
-/// The registry's configuration (`gearshift serve --help`).
-#[derive(clap::Args, Debug, Clone)]
-pub struct RegistryConfig {
-    /// Address the registry's gRPC API (and its /healthz, /readyz, /metrics) listens on.
-    #[arg(
-        id = "registry_listen",
-        value_name = "ADDR",
-        long = "registry-listen",
-        env = "GEARSHIFT_REGISTRY_LISTEN",
-        default_value = "127.0.0.1:50051"
-    )]
-    pub listen: SocketAddr,
-    /// Where other targets (the gateway) find the registry when it runs in another process.
-    #[arg(
-        id = "registry_addr",
-        value_name = "URL",
-        long = "registry-addr",
-        env = "GEARSHIFT_REGISTRY_ADDR",
-        default_value = "http://127.0.0.1:50051"
-    )]
-    pub addr: String,
-    /// Database of the registry: `postgres://…`, or `sqlite://path`. Default: `sqlite://<data dir>/registry.db`.
-    #[arg(
-        id = "registry_database_url",
-        value_name = "URL",
-        long = "registry-database-url",
-        env = "GEARSHIFT_REGISTRY_DATABASE_URL",
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
-    /// Most database connections the registry keeps open.
-    #[arg(
-        id = "registry_max_connections",
-        value_name = "N",
-        long = "registry-max-connections",
-        env = "GEARSHIFT_REGISTRY_MAX_CONNECTIONS",
-        default_value_t = 8
-    )]
-    pub max_connections: u32,
+gearshift_platform::target_config! {
+    /// The registry's configuration (`gearshift serve --help`).
+    pub struct RegistryConfig {
+        target: "registry", env: "REGISTRY",
+        listen: "127.0.0.1:50051" => "Address the registry's gRPC API (and its /healthz, /readyz, /metrics) listens on.",
+        max_connections: 8,
+        addr: "http://127.0.0.1:50051",
+    }
     /// The programme's target: local companies turned into future-car suppliers.
-    #[arg(
-        id = "registry_target_suppliers",
-        value_name = "N",
-        long = "registry-target-suppliers",
-        env = "GEARSHIFT_REGISTRY_TARGET_SUPPLIERS",
-        default_value_t = 100,
-        value_parser = clap::value_parser!(u32).range(1..=100_000)
-    )]
+    #[arg(long = "registry-target-suppliers", env = "GEARSHIFT_REGISTRY_TARGET_SUPPLIERS", value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub target_suppliers: u32,
     /// The year that target is for.
-    #[arg(
-        id = "registry_target_year",
-        value_name = "YEAR",
-        long = "registry-target-year",
-        env = "GEARSHIFT_REGISTRY_TARGET_YEAR",
-        default_value_t = 2030,
-        value_parser = clap::value_parser!(u32).range(2000..=2100)
-    )]
+    #[arg(long = "registry-target-year", env = "GEARSHIFT_REGISTRY_TARGET_YEAR", value_name = "YEAR", default_value_t = 2030, value_parser = clap::value_parser!(u32).range(2000..=2100))]
     pub target_year: u32,
-}
-
-impl RegistryConfig {
-    pub fn database_url(&self, data_dir: &Path) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}/registry.db", data_dir.display()))
-    }
 }
 
 /// A built registry: database ready, listener bound, not yet serving.
