@@ -289,7 +289,7 @@ fn signed<T>(message: T, key: &PrincipalKey) -> tonic::Request<T> {
 
 fn business_number(seed: usize) -> String {
     let first_nine = format!("{:09}", 100_000_000 + seed % 900_000_000);
-    gearshift_registry::domain::BusinessNumber::with_check_digit(&first_nine)
+    gearshift_registry::supplier::BusinessNumber::with_check_digit(&first_nine)
         .map(|n| n.digits().to_string())
         .unwrap_or_default()
 }

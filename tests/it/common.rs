@@ -249,7 +249,7 @@ impl TestApp {
 /// the check digit the rule asks for.
 pub fn business_number(seed: u64) -> String {
     let first_nine = format!("{:09}", 100_000_000 + seed % 900_000_000);
-    gearshift_registry::domain::BusinessNumber::with_check_digit(&first_nine)
+    gearshift_registry::supplier::BusinessNumber::with_check_digit(&first_nine)
         .expect("nine digits")
         .formatted()
 }

@@ -1,21 +1,22 @@
 //! The supplier registry: the system of record for the cluster's companies.
 //!
-//! `domain` holds the rules (no I/O), `store` the SQL, `grpc` the API.
-//! [`Registry`] is a [`Target`]: `build` connects and migrates the database
-//! and binds the listener, `run` serves until shutdown. Tests and the binary
-//! use the same two calls.
+//! A folder per resource it owns — `supplier/`, `stage_change/`,
+//! `institute/`, `programme/` — each with its rules (no I/O), who may do
+//! what (`access`), its SQL (`store`) and its gRPC handlers (`grpc`).
+//! `api` is the one implementation of each gRPC service, handing every
+//! method to its resource's handler; `reason` lists the codes the registry
+//! refuses with. [`Registry`] is a [`Target`]: `build` makes the database
+//! ready and binds the listener, `run` serves until shutdown. Tests and the
+//! binary use the same two calls.
 
 #![forbid(unsafe_code)]
 
-pub mod domain;
-pub mod grpc;
-pub mod institutes;
-pub mod profile;
+mod api;
+pub mod institute;
 pub mod programme;
 pub mod reason;
-pub mod stage;
-mod stage_grpc;
-pub mod store;
+pub mod stage_change;
+pub mod supplier;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,6 +49,14 @@ gearshift_platform::target_config! {
     pub target_year: u32,
 }
 
+/// What every handler works with: the database (and its clock) and the
+/// programme's target. Implements both gRPC services (`api`).
+#[derive(Clone, Debug)]
+pub struct RegistryService {
+    pub(crate) db: Db,
+    pub(crate) target: programme::Target,
+}
+
 /// A built registry: database ready, listener bound, not yet serving.
 pub struct Registry {
     db: Db,
@@ -65,8 +74,8 @@ async fn prepare(config: &RegistryConfig, ctx: &Context) -> anyhow::Result<Db> {
         .await?
         .with_clock(ctx.clock.clone());
     db.migrate(&MIGRATIONS).await?;
-    store::ensure_search_indexes(&db).await;
-    let seeded = institutes::seed(&db).await?;
+    supplier::store::ensure_search_indexes(&db).await;
+    let seeded = institute::store::seed(&db).await?;
     if seeded > 0 {
         tracing::info!(count = seeded, "institute directory seeded");
     }
@@ -112,13 +121,16 @@ impl Target for Registry {
     }
 
     async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let service = grpc::RegistryService::new(self.db.clone(), self.target);
-        let api =
-            SupplierRegistryServer::with_interceptor(service, Authenticate::new(self.key.clone()));
-        let directory = InstituteDirectoryServer::with_interceptor(
-            institutes::DirectoryService::new(self.db.clone()),
-            Authenticate::new(self.key),
+        let service = RegistryService {
+            db: self.db.clone(),
+            target: self.target,
+        };
+        let api = SupplierRegistryServer::with_interceptor(
+            service.clone(),
+            Authenticate::new(self.key.clone()),
         );
+        let directory =
+            InstituteDirectoryServer::with_interceptor(service, Authenticate::new(self.key));
         let db = self.db.clone();
         let readiness: ReadinessCheck = Arc::new(move || {
             let db = db.clone();

@@ -8,7 +8,7 @@ pub const ENABLED: &str = "ENABLED";
 pub const REVOKED: &str = "REVOKED";
 
 /// A key as stored: never the secret itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApiKey {
     pub id: String,
     pub display_name: String,
@@ -21,34 +21,8 @@ pub struct ApiKey {
     pub creator: String,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    String,
-);
-
 const COLUMNS: &str =
     "id, display_name, role, secret_hash, secret_prefix, state, create_time, revoke_time, creator";
-
-fn from_row(r: Row) -> ApiKey {
-    ApiKey {
-        id: r.0,
-        display_name: r.1,
-        role: r.2,
-        secret_hash: r.3,
-        secret_prefix: r.4,
-        state: r.5,
-        create_time: r.6,
-        revoke_time: r.7,
-        creator: r.8,
-    }
-}
 
 pub async fn insert<'e, E>(executor: E, key: &ApiKey) -> Result<(), Error>
 where
@@ -75,30 +49,29 @@ where
 #[tracing::instrument(skip_all)]
 pub async fn find_enabled_by_hash(db: &Db, hash: &str) -> Result<Option<ApiKey>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = $1 AND state = $2");
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let row: Option<ApiKey> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(hash)
         .bind(ENABLED)
         .fetch_optional(&mut *db.conn().await?)
         .await?;
-    Ok(row.map(from_row))
+    Ok(row)
 }
 
 pub async fn find_by_hash(db: &Db, hash: &str) -> Result<Option<ApiKey>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE secret_hash = $1");
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let row: Option<ApiKey> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(hash)
         .fetch_optional(&mut *db.conn().await?)
         .await?;
-    Ok(row.map(from_row))
+    Ok(row)
 }
 
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<ApiKey>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1");
-    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?;
-    Ok(row.map(from_row))
+        .await?)
 }
 
 pub async fn list(
@@ -107,12 +80,11 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<ApiKey>, Error> {
     let sql = format!("SELECT {COLUMNS} FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2");
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(after_id)
         .bind(limit)
         .fetch_all(&mut *conn)
-        .await?;
-    Ok(rows.into_iter().map(from_row).collect())
+        .await?)
 }
 
 pub async fn count(db: &Db) -> Result<i64, Error> {

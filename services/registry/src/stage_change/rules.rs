@@ -10,7 +10,7 @@ use gearshift_platform::error::Reason as _;
 use gearshift_platform::{Error, Principal, Role};
 use serde::{Deserialize, Serialize};
 
-use crate::profile::text;
+use crate::supplier::profile::text;
 
 /// The programme's ladder, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
@@ -209,7 +209,7 @@ pub fn decide(
             }
             Ok(State::Proposed)
         }
-        Role::Supplier(_) => Err(crate::domain::access::not_found(supplier_id)),
+        Role::Supplier(_) => Err(crate::supplier::access::not_found(supplier_id)),
         Role::Reviewer | Role::Institute(_) => Err(Error::PermissionDenied(format!(
             "role {} may read stage changes but not record them",
             p.role
@@ -265,17 +265,6 @@ pub fn proposal_pending(existing: &StageChange) -> Error {
         subject: "state".into(),
         allowed: Vec::new(),
     }
-}
-
-/// Who may read a supplier's stage history: everyone who may read the
-/// supplier (a company only its own).
-pub fn read(p: &Principal, supplier_id: &str) -> Result<(), Error> {
-    crate::domain::access::read(p, supplier_id)
-}
-
-/// Deciding proposals is the programme staff's.
-pub fn decide_proposal(p: &Principal) -> Result<(), Error> {
-    p.require_operator()
 }
 
 #[cfg(test)]

@@ -1,17 +1,17 @@
 //! The stage-change half of the registry's gRPC API: recording, proposing,
 //! confirming and rejecting moves on the transition ladder.
 
-use gearshift_platform::error::respond;
 use gearshift_platform::idempotency::Idempotency;
 use gearshift_platform::write::{Tx, write};
 use gearshift_platform::{Error, Principal, ids, outbox, pagination, time};
 use gearshift_proto::registry::v1 as pb;
-use tonic::{Request, Response, Status};
+use tonic::Request;
 
-use crate::domain::{self, access};
-use crate::grpc::{RegistryService, snapshot, supplier_id};
-use crate::stage::{self, Stage, StageChange, State};
-use crate::store;
+use super::access;
+use super::rules::{self as stage, Stage, StageChange, State};
+use super::store;
+use crate::RegistryService;
+use crate::supplier::{self, grpc::snapshot, grpc::supplier_id, rules as domain};
 
 pub fn stage_to_proto(s: Stage) -> pb::TransitionStage {
     match s {
@@ -75,8 +75,8 @@ fn change_not_found(id: &str) -> Error {
 
 /// A confirmed or rejected proposal, or a note, bounded.
 fn note(raw: &str, required: bool) -> Result<String, Error> {
-    let note =
-        crate::profile::text(raw, stage::NOTE_MAX_CHARS).map_err(|e| Error::invalid("note", e))?;
+    let note = crate::supplier::profile::text(raw, stage::NOTE_MAX_CHARS)
+        .map_err(|e| Error::invalid("note", e))?;
     if required && note.is_empty() {
         return Err(Error::invalid(
             "note",
@@ -127,7 +127,7 @@ async fn settle(
         next.stage = change.to_stage;
         next.revision += 1;
         next.update_time = tx.now().max(current.update_time);
-        if !store::update(tx, &next, current.revision).await? {
+        if !supplier::store::update(tx, &next, current.revision).await? {
             return Err(Error::Conflict);
         }
         stage_event(
@@ -153,9 +153,9 @@ impl RegistryService {
         req: &stage::Request,
     ) -> Result<pb::StageChange, Error> {
         let written = write(&self.db, idempotency, |mut tx| async move {
-            let current = store::get(&mut tx, supplier)
+            let current = supplier::store::get(&mut tx, supplier)
                 .await?
-                .ok_or_else(|| access::not_found(supplier))?;
+                .ok_or_else(|| supplier::access::not_found(supplier))?;
             domain::ensure_editable(&current)?;
             let state = stage::decide(principal, supplier, current.stage, req)?;
             if state == State::Proposed
@@ -185,7 +185,7 @@ impl RegistryService {
                 decide_time: confirmed.then_some(now),
                 decision_note: String::new(),
             };
-            store::insert_stage_change(&mut tx, &change).await?;
+            store::insert(&mut tx, &change).await?;
             let response = settle(
                 &mut tx,
                 principal,
@@ -210,10 +210,10 @@ impl RegistryService {
         note: &str,
     ) -> Result<pb::StageChange, Error> {
         let written = write(&self.db, idempotency, |mut tx| async move {
-            let current = store::get(&mut tx, supplier)
+            let current = supplier::store::get(&mut tx, supplier)
                 .await?
-                .ok_or_else(|| access::not_found(supplier))?;
-            let mut change = store::get_stage_change(&mut tx, supplier, id)
+                .ok_or_else(|| supplier::access::not_found(supplier))?;
+            let mut change = store::get(&mut tx, supplier, id)
                 .await?
                 .ok_or_else(|| change_not_found(id))?;
             if verdict == State::Confirmed {
@@ -227,7 +227,7 @@ impl RegistryService {
             change.decided_by = principal.subject.clone();
             change.decide_time = Some(tx.now());
             change.decision_note = note.to_string();
-            if !store::decide_stage_change(&mut tx, &change).await? {
+            if !store::decide(&mut tx, &change).await? {
                 return Err(Error::Conflict);
             }
             let response = settle(
@@ -243,109 +243,94 @@ impl RegistryService {
         .await?;
         Ok(written.response)
     }
+}
 
-    pub(crate) async fn create_stage_change(
-        &self,
-        request: Request<pb::CreateStageChangeRequest>,
-    ) -> Result<Response<pb::StageChange>, Status> {
-        respond(
-            async {
-                let principal = Principal::from_request(&request)?;
-                let req = request.get_ref();
-                supplier_id("supplierId", &req.supplier_id)?;
-                stage::read(&principal, &req.supplier_id)?;
-                let input = req
-                    .stage_change
-                    .as_ref()
-                    .ok_or_else(|| Error::invalid("stageChange", "is required"))?;
-                let to = stage_from_proto("stageChange.toStage", input.to_stage)?;
-                let change = stage::validate(
-                    to,
-                    &input.evidence,
-                    &input.evidence_documents,
-                    &input.reason,
-                )?;
-                let idempotency = Idempotency::from_request(&request, &principal)?;
-                self.create_stage_change_once(
-                    &principal,
-                    idempotency.as_ref(),
-                    &req.supplier_id,
-                    &change,
-                )
-                .await
-            }
-            .await,
-        )
-    }
+/// Records an operator's move, or a company's proposal of its next step.
+pub async fn create(
+    svc: &RegistryService,
+    request: Request<pb::CreateStageChangeRequest>,
+) -> Result<pb::StageChange, Error> {
+    let principal = Principal::from_request(&request)?;
+    let req = request.get_ref();
+    supplier_id("supplierId", &req.supplier_id)?;
+    access::read(&principal, &req.supplier_id)?;
+    let input = req
+        .stage_change
+        .as_ref()
+        .ok_or_else(|| Error::invalid("stageChange", "is required"))?;
+    let to = stage_from_proto("stageChange.toStage", input.to_stage)?;
+    let change = stage::validate(
+        to,
+        &input.evidence,
+        &input.evidence_documents,
+        &input.reason,
+    )?;
+    let idempotency = Idempotency::from_request(&request, &principal)?;
+    svc.create_stage_change_once(&principal, idempotency.as_ref(), &req.supplier_id, &change)
+        .await
+}
 
-    pub(crate) async fn decide_stage_change<T: prost::Message>(
-        &self,
-        request: Request<T>,
-        (supplier, id, raw_note): (&str, &str, &str),
-        verdict: State,
-    ) -> Result<Response<pb::StageChange>, Status> {
-        respond(
-            async {
-                let principal = Principal::from_request(&request)?;
-                supplier_id("supplierId", supplier)?;
-                change_id(id)?;
-                stage::decide_proposal(&principal)?;
-                let note = note(raw_note, verdict == State::Rejected)?;
-                let idempotency = Idempotency::from_request(&request, &principal)?;
-                self.decide_once(
-                    &principal,
-                    idempotency.as_ref(),
-                    supplier,
-                    id,
-                    verdict,
-                    &note,
-                )
-                .await
-            }
-            .await,
-        )
-    }
+/// The fields of `:confirm` and `:reject`.
+pub struct Decision<'a> {
+    pub supplier_id: &'a str,
+    pub id: &'a str,
+    pub note: &'a str,
+    pub verdict: State,
+}
 
-    pub(crate) async fn list_stage_changes(
-        &self,
-        request: Request<pb::ListStageChangesRequest>,
-    ) -> Result<Response<pb::ListStageChangesResponse>, Status> {
-        respond(
-            async {
-                let principal = Principal::from_request(&request)?;
-                let req = request.get_ref();
-                supplier_id("supplierId", &req.supplier_id)?;
-                stage::read(&principal, &req.supplier_id)?;
-                let state = match pb::StageChangeState::try_from(req.state) {
-                    Ok(pb::StageChangeState::Unspecified) => "",
-                    Ok(s) => s.as_str_name(),
-                    Err(_) => return Err(Error::invalid("state", "is not a stage change state")),
-                };
-                let mut conn = self.db.conn().await?;
-                if store::get(&mut conn, &req.supplier_id).await?.is_none() {
-                    return Err(access::not_found(&req.supplier_id));
-                }
-                drop(conn);
-                let size = pagination::page_size(req.page_size)?;
-                let fingerprint =
-                    pagination::fingerprint(&["stage-changes", &req.supplier_id, state]);
-                let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
-                let mut rows = store::list_stage_changes(
-                    &mut *self.db.conn().await?,
-                    &req.supplier_id,
-                    after.as_deref().unwrap_or(""),
-                    state,
-                    size + 1,
-                )
-                .await?;
-                let next_page_token =
-                    pagination::finish(&mut rows, size, &fingerprint, |c| c.id.clone());
-                Ok(pb::ListStageChangesResponse {
-                    stage_changes: rows.iter().map(change_to_proto).collect(),
-                    next_page_token,
-                })
-            }
-            .await,
-        )
-    }
+/// Confirms or rejects a proposal, once.
+pub async fn decide<T: prost::Message>(
+    svc: &RegistryService,
+    request: &Request<T>,
+    decision: Decision<'_>,
+) -> Result<pb::StageChange, Error> {
+    let principal = Principal::from_request(request)?;
+    supplier_id("supplierId", decision.supplier_id)?;
+    change_id(decision.id)?;
+    access::decide(&principal)?;
+    let note = note(decision.note, decision.verdict == State::Rejected)?;
+    let idempotency = Idempotency::from_request(request, &principal)?;
+    svc.decide_once(
+        &principal,
+        idempotency.as_ref(),
+        decision.supplier_id,
+        decision.id,
+        decision.verdict,
+        &note,
+    )
+    .await
+}
+
+/// A supplier's ladder history, oldest first.
+pub async fn list(
+    svc: &RegistryService,
+    request: Request<pb::ListStageChangesRequest>,
+) -> Result<pb::ListStageChangesResponse, Error> {
+    let principal = Principal::from_request(&request)?;
+    let req = request.get_ref();
+    supplier_id("supplierId", &req.supplier_id)?;
+    access::read(&principal, &req.supplier_id)?;
+    let state = match pb::StageChangeState::try_from(req.state) {
+        Ok(pb::StageChangeState::Unspecified) => "",
+        Ok(s) => s.as_str_name(),
+        Err(_) => return Err(Error::invalid("state", "is not a stage change state")),
+    };
+    let mut conn = svc.db.conn().await?;
+    supplier::store::ensure_exists(&mut conn, &req.supplier_id).await?;
+    let size = pagination::page_size(req.page_size)?;
+    let fingerprint = pagination::fingerprint(&["stage-changes", &req.supplier_id, state]);
+    let after = pagination::decode_after_id(&req.page_token, &fingerprint)?;
+    let mut rows = store::list(
+        &mut conn,
+        &req.supplier_id,
+        after.as_deref().unwrap_or(""),
+        state,
+        size + 1,
+    )
+    .await?;
+    let next_page_token = pagination::finish(&mut rows, size, &fingerprint, |c| c.id.clone());
+    Ok(pb::ListStageChangesResponse {
+        stage_changes: rows.iter().map(change_to_proto).collect(),
+        next_page_token,
+    })
 }

@@ -1,11 +1,11 @@
-//! The registry's SQL. One code path for SQLite and PostgreSQL (see
+//! The supplier's SQL. One code path for SQLite and PostgreSQL (see
 //! `gearshift_platform::db` for the rules the queries follow).
 
 use gearshift_platform::{Error, db};
 use sqlx::AnyConnection;
 
-use crate::domain::{BusinessNumber, Status, Supplier};
-use crate::stage::{self, Stage, StageChange};
+use super::rules::{BusinessNumber, Status, Supplier};
+use crate::stage_change::rules::Stage;
 
 const COLUMNS: &str = "id, business_number, legal_name, status, status_reason, create_time, update_time, revision, profile, stage";
 
@@ -541,6 +541,15 @@ pub async fn update(
     }
 }
 
+/// NOT_FOUND unless the supplier exists (before listing what hangs off it).
+pub async fn ensure_exists(conn: &mut AnyConnection, id: &str) -> Result<(), Error> {
+    let found: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM suppliers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    found.map(drop).ok_or_else(|| super::access::not_found(id))
+}
+
 #[tracing::instrument(skip(conn))]
 pub async fn get_by_number(
     conn: &mut AnyConnection,
@@ -572,197 +581,6 @@ pub async fn get_many(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<Su
     }
     let rows = query.fetch_all(&mut *conn).await?;
     rows.into_iter().map(from_row).collect()
-}
-
-const STAGE_COLUMNS: &str = "id, supplier_id, from_stage, to_stage, state, content, recorded_by, \
-                             recorded_by_role, create_time, decided_by, decide_time, decision_note";
-
-type StageRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    String,
-);
-
-/// The free-text parts of a stage change, stored as one JSON column.
-#[derive(serde::Serialize, serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct StageContent {
-    evidence: String,
-    evidence_documents: Vec<String>,
-    reason: String,
-}
-
-fn stage_from_row(r: StageRow) -> Result<StageChange, Error> {
-    let corrupt =
-        |what: &str, v: &str| Error::internal(anyhow::anyhow!("unknown stored {what} {v:?}"));
-    let content: StageContent = serde_json::from_str(&r.5).map_err(Error::internal)?;
-    Ok(StageChange {
-        from_stage: Stage::parse(&r.2).ok_or_else(|| corrupt("stage", &r.2))?,
-        to_stage: Stage::parse(&r.3).ok_or_else(|| corrupt("stage", &r.3))?,
-        state: stage::State::parse(&r.4).ok_or_else(|| corrupt("state", &r.4))?,
-        id: r.0,
-        supplier_id: r.1,
-        evidence: content.evidence,
-        evidence_documents: content.evidence_documents,
-        reason: content.reason,
-        recorded_by: r.6,
-        recorded_by_role: r.7,
-        create_time: r.8,
-        decided_by: r.9,
-        decide_time: r.10,
-        decision_note: r.11,
-    })
-}
-
-#[tracing::instrument(skip_all, fields(stage_change.id = %c.id))]
-pub async fn insert_stage_change(conn: &mut AnyConnection, c: &StageChange) -> Result<(), Error> {
-    let content = serde_json::to_string(&StageContent {
-        evidence: c.evidence.clone(),
-        evidence_documents: c.evidence_documents.clone(),
-        reason: c.reason.clone(),
-    })
-    .map_err(Error::internal)?;
-    let sql = format!(
-        "INSERT INTO stage_changes ({STAGE_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(&c.id)
-        .bind(&c.supplier_id)
-        .bind(c.from_stage.as_str())
-        .bind(c.to_stage.as_str())
-        .bind(c.state.as_str())
-        .bind(content)
-        .bind(&c.recorded_by)
-        .bind(&c.recorded_by_role)
-        .bind(c.create_time)
-        .bind(&c.decided_by)
-        .bind(c.decide_time)
-        .bind(&c.decision_note)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-#[tracing::instrument(skip(conn))]
-pub async fn get_stage_change(
-    conn: &mut AnyConnection,
-    supplier_id: &str,
-    id: &str,
-) -> Result<Option<StageChange>, Error> {
-    let sql =
-        format!("SELECT {STAGE_COLUMNS} FROM stage_changes WHERE supplier_id = $1 AND id = $2");
-    let row: Option<StageRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(supplier_id)
-        .bind(id)
-        .fetch_optional(conn)
-        .await?;
-    row.map(stage_from_row).transpose()
-}
-
-/// The supplier's proposal that waits for an operator, if any.
-#[tracing::instrument(skip(conn))]
-pub async fn pending_proposal(
-    conn: &mut AnyConnection,
-    supplier_id: &str,
-) -> Result<Option<StageChange>, Error> {
-    let sql = format!(
-        "SELECT {STAGE_COLUMNS} FROM stage_changes WHERE supplier_id = $1 AND state = 'PROPOSED' \
-         ORDER BY id LIMIT 1"
-    );
-    let row: Option<StageRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(supplier_id)
-        .fetch_optional(conn)
-        .await?;
-    row.map(stage_from_row).transpose()
-}
-
-/// Records the decision on a proposal, if it is still PROPOSED; returns
-/// whether it was.
-#[tracing::instrument(skip_all, fields(stage_change.id = %c.id))]
-pub async fn decide_stage_change(conn: &mut AnyConnection, c: &StageChange) -> Result<bool, Error> {
-    let done = sqlx::query(
-        "UPDATE stage_changes SET state = $1, decided_by = $2, decide_time = $3, decision_note = $4 \
-         WHERE id = $5 AND state = 'PROPOSED'",
-    )
-    .bind(c.state.as_str())
-    .bind(&c.decided_by)
-    .bind(c.decide_time)
-    .bind(&c.decision_note)
-    .bind(&c.id)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// A supplier's stage changes in id (= creation) order after `after_id`;
-/// `state` empty for all.
-#[tracing::instrument(skip(conn))]
-pub async fn list_stage_changes(
-    conn: &mut AnyConnection,
-    supplier_id: &str,
-    after_id: &str,
-    state: &str,
-    limit: i64,
-) -> Result<Vec<StageChange>, Error> {
-    let sql = format!(
-        "SELECT {STAGE_COLUMNS} FROM stage_changes WHERE supplier_id = $1 AND id > $2 \
-         AND ($3 = '' OR state = $3) ORDER BY id LIMIT $4"
-    );
-    let rows: Vec<StageRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(supplier_id)
-        .bind(after_id)
-        .bind(state)
-        .bind(limit)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.into_iter().map(stage_from_row).collect()
-}
-
-/// The raw counts behind the programme's figures.
-#[tracing::instrument(skip_all)]
-pub async fn programme_counts(db: &db::Db) -> Result<crate::programme::Counts, Error> {
-    let conn = &mut *db.conn().await?;
-    let by_status_stage_region: Vec<(String, String, String, i64)> = sqlx::query_as(
-        "SELECT status, stage, region, COUNT(*) FROM suppliers GROUP BY status, stage, region",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let by_groups_stage: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT parts_groups, stage, COUNT(*) FROM suppliers WHERE status <> 'WITHDRAWN' \
-         GROUP BY parts_groups, stage",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let moves: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT from_stage, to_stage, decide_time FROM stage_changes \
-         WHERE state = 'CONFIRMED' AND decide_time IS NOT NULL",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let (certifications_expiring,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM supplier_certifications c JOIN suppliers s ON s.id = c.supplier_id \
-         WHERE s.status <> 'WITHDRAWN' AND c.valid_until >= $1 AND c.valid_until <= $2",
-    )
-    .bind(db.clock().today().to_string())
-    .bind(db.clock().date_in(90).to_string())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(crate::programme::Counts {
-        by_status_stage_region,
-        by_groups_stage,
-        moves,
-        certifications_expiring,
-    })
 }
 
 /// PostgreSQL only: trigram indexes so that the list's substring search
