@@ -235,9 +235,9 @@ impl From<sqlx::Error> for Error {
         }
         match e {
             sqlx::Error::PoolTimedOut => Error::Unavailable("the database is busy; retry".into()),
-            sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                Error::Unavailable("the database is unreachable; retry".into())
-            }
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed => Error::Unavailable(
+                "the database is unavailable (the connection was lost); retry shortly".into(),
+            ),
             other => Error::Internal(other.into()),
         }
     }

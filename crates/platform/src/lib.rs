@@ -22,6 +22,7 @@ pub mod pagination;
 pub mod principal;
 pub mod server;
 pub mod shutdown;
+pub mod sql;
 pub mod target;
 pub mod telemetry;
 pub mod testing;

@@ -5,7 +5,8 @@
 
 use sqlx::AnyConnection;
 
-use crate::{Error, Principal, db::Db, ids, telemetry};
+use crate::pagination::Page;
+use crate::{Error, Principal, ids, telemetry};
 
 /// An event to append.
 #[derive(Debug)]
@@ -41,20 +42,22 @@ pub struct Event {
     pub detail: Option<serde_json::Value>,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-);
+/// An event as its row reads.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    aggregate_type: String,
+    aggregate_id: String,
+    event_type: String,
+    actor: String,
+    actor_role: String,
+    occur_time: i64,
+    before_json: Option<String>,
+    after_json: Option<String>,
+    changed_fields: String,
+    trace_id: String,
+    detail_json: Option<String>,
+}
 
 const COLUMNS: &str = "id, aggregate_type, aggregate_id, event_type, actor, actor_role, occur_time, \
                        before_json, after_json, changed_fields, trace_id, detail_json";
@@ -92,7 +95,7 @@ pub(crate) async fn append(
 
 /// One resource's events in the order they happened, after `after_id`.
 pub async fn list_for(
-    db: &Db,
+    conn: &mut AnyConnection,
     aggregate_type: &str,
     aggregate_id: &str,
     after_id: Option<&str>,
@@ -107,52 +110,78 @@ pub async fn list_for(
         .bind(aggregate_id)
         .bind(after_id.unwrap_or(""))
         .bind(limit)
-        .fetch_all(&mut *db.conn().await?)
+        .fetch_all(conn)
         .await?;
-    rows.into_iter().map(from_row).collect()
+    rows.into_iter().map(Event::try_from).collect()
 }
 
-/// One page of a resource's events, oldest first, and the next page's
-/// token (empty on the last page). `page_size` and `page_token` are the
+/// One page of a resource's events, oldest first, each shown by `show` as
+/// the service's event message. `page_size` and `page_token` are the
 /// request's, checked here (AIP-158).
-pub async fn page(
-    db: &Db,
+pub async fn page<T>(
+    conn: &mut AnyConnection,
     aggregate_type: &str,
     aggregate_id: &str,
-    page_size: i32,
-    page_token: &str,
-) -> Result<(Vec<Event>, String), Error> {
+    (page_size, page_token): (i32, &str),
+    show: impl FnMut(Event) -> T,
+) -> Result<Page<T>, Error> {
     let size = crate::pagination::page_size(page_size)?;
     let list = format!("{aggregate_type}-events");
     let fingerprint = crate::pagination::fingerprint(&[&list, aggregate_id]);
     let after = crate::pagination::decode_after_id(page_token, &fingerprint)?;
-    let mut events = list_for(db, aggregate_type, aggregate_id, after.as_deref(), size + 1).await?;
-    let next = crate::pagination::finish(&mut events, size, &fingerprint, |e| e.id.clone());
-    Ok((events, next))
+    let mut events = list_for(
+        conn,
+        aggregate_type,
+        aggregate_id,
+        after.as_deref(),
+        size + 1,
+    )
+    .await?;
+    let next_page_token =
+        crate::pagination::finish(&mut events, size, &fingerprint, |e| e.id.clone());
+    Ok(Page {
+        items: events.into_iter().map(show).collect(),
+        next_page_token,
+    })
 }
 
-fn from_row(r: Row) -> Result<Event, Error> {
-    let parse = |s: Option<String>| -> Result<Option<serde_json::Value>, Error> {
-        s.map(|s| serde_json::from_str(&s).map_err(Error::internal))
-            .transpose()
-    };
-    Ok(Event {
-        id: r.0,
-        aggregate_type: r.1,
-        aggregate_id: r.2,
-        event_type: r.3,
-        actor: r.4,
-        actor_role: r.5,
-        occur_time: r.6,
-        before: parse(r.7)?,
-        after: parse(r.8)?,
-        changed_fields: r
-            .9
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect(),
-        trace_id: r.10,
-        detail: parse(r.11)?,
-    })
+impl Event {
+    /// The record before and after the event, as the service stored it.
+    pub fn snapshots<S: serde::de::DeserializeOwned>(&self) -> (Option<S>, Option<S>) {
+        let restore = |v: &Option<serde_json::Value>| {
+            v.as_ref()
+                .and_then(|v| serde_json::from_value::<S>(v.clone()).ok())
+        };
+        (restore(&self.before), restore(&self.after))
+    }
+}
+
+impl TryFrom<Row> for Event {
+    type Error = Error;
+
+    fn try_from(r: Row) -> Result<Event, Error> {
+        let parse = |s: Option<String>| -> Result<Option<serde_json::Value>, Error> {
+            s.map(|s| serde_json::from_str(&s).map_err(Error::internal))
+                .transpose()
+        };
+        Ok(Event {
+            id: r.id,
+            aggregate_type: r.aggregate_type,
+            aggregate_id: r.aggregate_id,
+            event_type: r.event_type,
+            actor: r.actor,
+            actor_role: r.actor_role,
+            occur_time: r.occur_time,
+            before: parse(r.before_json)?,
+            after: parse(r.after_json)?,
+            changed_fields: r
+                .changed_fields
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            trace_id: r.trace_id,
+            detail: parse(r.detail_json)?,
+        })
+    }
 }

@@ -12,6 +12,14 @@ use sha2::{Digest, Sha256};
 
 use crate::Error;
 
+/// One page of a list: its items and the token of the next page (empty on
+/// the last one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_page_token: String,
+}
+
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 pub const MAX_PAGE_SIZE: i64 = 500;
 

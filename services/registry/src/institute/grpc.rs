@@ -217,12 +217,6 @@ pub async fn update(
         .await
 }
 
-/// Restores an event's snapshot of an entry.
-fn snapshot_to_proto(v: Option<serde_json::Value>) -> Option<pb::Institute> {
-    v.and_then(|v| serde_json::from_value::<Institute>(v).ok())
-        .map(|i| to_proto(&i))
-}
-
 /// An entry's audit trail, oldest first (operators).
 pub async fn list_events(
     svc: &RegistryService,
@@ -233,27 +227,32 @@ pub async fn list_events(
     let req = request.get_ref();
     let code = code(&req.code).map_err(|e| Error::invalid("code", e))?;
     let mut conn = svc.db.conn().await?;
-    if store::get(&mut conn, &code).await?.is_none() {
-        return Err(not_found(&code));
-    }
-    drop(conn);
-    let (events, next_page_token) =
-        outbox::page(&svc.db, "institute", &code, req.page_size, &req.page_token).await?;
-    Ok(pb::ListInstituteEventsResponse {
-        events: events
-            .into_iter()
-            .map(|e| pb::InstituteEvent {
+    store::get(&mut conn, &code)
+        .await?
+        .ok_or_else(|| not_found(&code))?;
+    let page = outbox::page(
+        &mut conn,
+        "institute",
+        &code,
+        (req.page_size, &req.page_token),
+        |e| {
+            let (before, after) = e.snapshots::<Institute>();
+            pb::InstituteEvent {
+                before: before.as_ref().map(to_proto),
+                after: after.as_ref().map(to_proto),
                 id: e.id,
                 code: e.aggregate_id,
                 r#type: e.event_type,
                 actor: e.actor,
                 actor_role: e.actor_role,
                 occur_time: Some(time::to_timestamp(e.occur_time)),
-                before: snapshot_to_proto(e.before),
-                after: snapshot_to_proto(e.after),
                 changed_fields: e.changed_fields,
-            })
-            .collect(),
-        next_page_token,
+            }
+        },
+    )
+    .await?;
+    Ok(pb::ListInstituteEventsResponse {
+        events: page.items,
+        next_page_token: page.next_page_token,
     })
 }

@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use gearshift_platform::sql::Conditions;
 use gearshift_platform::write::{Tx, write};
 use gearshift_platform::{Error, Principal, Role, db, outbox};
 use serde::Deserialize;
@@ -11,12 +12,21 @@ use sqlx::AnyConnection;
 use super::rules::{FIELDS, Institute, marks};
 use crate::supplier::profile::Contact;
 
-type Row = (String, i64);
+/// An entry as its row reads: the record as JSON, and its revision.
+#[derive(sqlx::FromRow)]
+struct Row {
+    record: String,
+    revision: i64,
+}
 
-fn from_row((record, revision): Row) -> Result<Institute, Error> {
-    let mut i: Institute = serde_json::from_str(&record).map_err(Error::internal)?;
-    i.revision = revision;
-    Ok(i)
+impl TryFrom<Row> for Institute {
+    type Error = Error;
+
+    fn try_from(row: Row) -> Result<Institute, Error> {
+        let mut i: Institute = serde_json::from_str(&row.record).map_err(Error::internal)?;
+        i.revision = row.revision;
+        Ok(i)
+    }
 }
 
 /// Inserts `i` unless its code exists; returns whether it did.
@@ -62,7 +72,7 @@ pub async fn get(conn: &mut AnyConnection, code: &str) -> Result<Option<Institut
             .bind(code)
             .fetch_optional(conn)
             .await?;
-    row.map(from_row).transpose()
+    row.map(Institute::try_from).transpose()
 }
 
 pub async fn list(
@@ -72,25 +82,20 @@ pub async fn list(
     category: &str,
     limit: i64,
 ) -> Result<Vec<Institute>, Error> {
-    let like = |v: &str| {
-        if v.is_empty() {
-            String::new()
-        } else {
-            format!("%,{v},%")
-        }
-    };
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT record, revision FROM institutes WHERE code > $1 \
-         AND ($2 = '' OR parts_groups LIKE $2) AND ($3 = '' OR ticket_categories LIKE $3) \
-         ORDER BY code LIMIT $4",
-    )
-    .bind(after)
-    .bind(like(parts_group))
-    .bind(like(category))
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter().map(from_row).collect()
+    let mut c = Conditions::new();
+    if !after.is_empty() {
+        c.push("code > {}", [after]);
+    }
+    if !parts_group.is_empty() {
+        c.push("parts_groups LIKE {}", [format!("%,{parts_group},%")]);
+    }
+    if !category.is_empty() {
+        c.push("ticket_categories LIKE {}", [format!("%,{category},%")]);
+    }
+    let rows: Vec<Row> = c
+        .fetch(conn, "record, revision", "institutes", "code", limit)
+        .await?;
+    rows.into_iter().map(Institute::try_from).collect()
 }
 
 /// A seed entry as written in `seed.json`.

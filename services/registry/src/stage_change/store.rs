@@ -1,6 +1,7 @@
 //! The stage changes' SQL (SQLite or PostgreSQL, one code path).
 
 use gearshift_platform::Error;
+use gearshift_platform::sql::Conditions;
 use sqlx::AnyConnection;
 
 use super::rules::{self as stage, Stage, StageChange};
@@ -8,20 +9,22 @@ use super::rules::{self as stage, Stage, StageChange};
 const STAGE_COLUMNS: &str = "id, supplier_id, from_stage, to_stage, state, content, recorded_by, \
                              recorded_by_role, create_time, decided_by, decide_time, decision_note";
 
-type StageRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    Option<i64>,
-    String,
-);
+/// A stage change as its row reads.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    supplier_id: String,
+    from_stage: String,
+    to_stage: String,
+    state: String,
+    content: String,
+    recorded_by: String,
+    recorded_by_role: String,
+    create_time: i64,
+    decided_by: String,
+    decide_time: Option<i64>,
+    decision_note: String,
+}
 
 /// The free-text parts of a stage change, stored as one JSON column.
 #[derive(serde::Serialize, serde::Deserialize, Default)]
@@ -32,26 +35,31 @@ struct StageContent {
     reason: String,
 }
 
-fn stage_from_row(r: StageRow) -> Result<StageChange, Error> {
-    let corrupt =
-        |what: &str, v: &str| Error::internal(anyhow::anyhow!("unknown stored {what} {v:?}"));
-    let content: StageContent = serde_json::from_str(&r.5).map_err(Error::internal)?;
-    Ok(StageChange {
-        from_stage: Stage::parse(&r.2).ok_or_else(|| corrupt("stage", &r.2))?,
-        to_stage: Stage::parse(&r.3).ok_or_else(|| corrupt("stage", &r.3))?,
-        state: stage::State::parse(&r.4).ok_or_else(|| corrupt("state", &r.4))?,
-        id: r.0,
-        supplier_id: r.1,
-        evidence: content.evidence,
-        evidence_documents: content.evidence_documents,
-        reason: content.reason,
-        recorded_by: r.6,
-        recorded_by_role: r.7,
-        create_time: r.8,
-        decided_by: r.9,
-        decide_time: r.10,
-        decision_note: r.11,
-    })
+impl TryFrom<Row> for StageChange {
+    type Error = Error;
+
+    fn try_from(r: Row) -> Result<StageChange, Error> {
+        let corrupt =
+            |what: &str, v: &str| Error::internal(anyhow::anyhow!("unknown stored {what} {v:?}"));
+        let content: StageContent = serde_json::from_str(&r.content).map_err(Error::internal)?;
+        Ok(StageChange {
+            from_stage: Stage::parse(&r.from_stage)
+                .ok_or_else(|| corrupt("stage", &r.from_stage))?,
+            to_stage: Stage::parse(&r.to_stage).ok_or_else(|| corrupt("stage", &r.to_stage))?,
+            state: stage::State::parse(&r.state).ok_or_else(|| corrupt("state", &r.state))?,
+            id: r.id,
+            supplier_id: r.supplier_id,
+            evidence: content.evidence,
+            evidence_documents: content.evidence_documents,
+            reason: content.reason,
+            recorded_by: r.recorded_by,
+            recorded_by_role: r.recorded_by_role,
+            create_time: r.create_time,
+            decided_by: r.decided_by,
+            decide_time: r.decide_time,
+            decision_note: r.decision_note,
+        })
+    }
 }
 
 #[tracing::instrument(skip_all, fields(stage_change.id = %c.id))]
@@ -92,12 +100,12 @@ pub async fn get(
 ) -> Result<Option<StageChange>, Error> {
     let sql =
         format!("SELECT {STAGE_COLUMNS} FROM stage_changes WHERE supplier_id = $1 AND id = $2");
-    let row: Option<StageRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(supplier_id)
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    row.map(stage_from_row).transpose()
+    row.map(StageChange::try_from).transpose()
 }
 
 /// The supplier's proposal that waits for an operator, if any.
@@ -110,11 +118,11 @@ pub async fn pending_proposal(
         "SELECT {STAGE_COLUMNS} FROM stage_changes WHERE supplier_id = $1 AND state = 'PROPOSED' \
          ORDER BY id LIMIT 1"
     );
-    let row: Option<StageRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(supplier_id)
         .fetch_optional(conn)
         .await?;
-    row.map(stage_from_row).transpose()
+    row.map(StageChange::try_from).transpose()
 }
 
 /// Records the decision on a proposal, if it is still PROPOSED; returns
@@ -145,16 +153,16 @@ pub async fn list(
     state: &str,
     limit: i64,
 ) -> Result<Vec<StageChange>, Error> {
-    let sql = format!(
-        "SELECT {STAGE_COLUMNS} FROM stage_changes WHERE supplier_id = $1 AND id > $2 \
-         AND ($3 = '' OR state = $3) ORDER BY id LIMIT $4"
-    );
-    let rows: Vec<StageRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(supplier_id)
-        .bind(after_id)
-        .bind(state)
-        .bind(limit)
-        .fetch_all(&mut *conn)
+    let mut c = Conditions::new();
+    c.push("supplier_id = {}", [supplier_id]);
+    if !after_id.is_empty() {
+        c.push("id > {}", [after_id]);
+    }
+    if !state.is_empty() {
+        c.push("state = {}", [state]);
+    }
+    let rows: Vec<Row> = c
+        .fetch(conn, STAGE_COLUMNS, "stage_changes", "id", limit)
         .await?;
-    rows.into_iter().map(stage_from_row).collect()
+    rows.into_iter().map(StageChange::try_from).collect()
 }

@@ -51,10 +51,8 @@ pub(crate) fn snapshot(s: &Supplier) -> Option<serde_json::Value> {
 }
 
 fn event_to_proto(e: outbox::Event, clock: &Clock) -> pb::SupplierEvent {
-    let restore = |v: Option<serde_json::Value>| {
-        v.and_then(|v| serde_json::from_value::<Supplier>(v).ok())
-            .map(|s| to_proto(&s, true, clock))
-    };
+    let (before, after) = e.snapshots::<Supplier>();
+    let show = |s: Supplier| to_proto(&s, true, clock);
     pb::SupplierEvent {
         id: e.id,
         supplier_id: e.aggregate_id,
@@ -62,8 +60,8 @@ fn event_to_proto(e: outbox::Event, clock: &Clock) -> pb::SupplierEvent {
         actor: e.actor,
         actor_role: e.actor_role,
         occur_time: Some(time::to_timestamp(e.occur_time)),
-        before: restore(e.before),
-        after: restore(e.after),
+        before: before.map(show),
+        after: after.map(show),
         changed_fields: e.changed_fields,
         stage_change: e
             .detail
@@ -589,23 +587,18 @@ pub async fn list_events(
     supplier_id("supplierId", &req.supplier_id)?;
     access::read_events(&principal)?;
     let mut conn = svc.db.conn().await?;
-    if store::get(&mut conn, &req.supplier_id).await?.is_none() {
-        return Err(access::not_found(&req.supplier_id));
-    }
-    drop(conn);
-    let (events, next_page_token) = outbox::page(
-        &svc.db,
+    store::ensure_exists(&mut conn, &req.supplier_id).await?;
+    let clock = svc.db.clock();
+    let page = outbox::page(
+        &mut conn,
         "supplier",
         &req.supplier_id,
-        req.page_size,
-        &req.page_token,
+        (req.page_size, &req.page_token),
+        |e| event_to_proto(e, clock),
     )
     .await?;
     Ok(pb::ListSupplierEventsResponse {
-        events: events
-            .into_iter()
-            .map(|e| event_to_proto(e, svc.db.clock()))
-            .collect(),
-        next_page_token,
+        events: page.items,
+        next_page_token: page.next_page_token,
     })
 }

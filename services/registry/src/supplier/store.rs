@@ -1,6 +1,7 @@
 //! The supplier's SQL. One code path for SQLite and PostgreSQL (see
 //! `gearshift_platform::db` for the rules the queries follow).
 
+use gearshift_platform::sql::{Conditions, Value};
 use gearshift_platform::{Error, db};
 use sqlx::AnyConnection;
 
@@ -9,35 +10,45 @@ use crate::stage_change::rules::Stage;
 
 const COLUMNS: &str = "id, business_number, legal_name, status, status_reason, create_time, update_time, revision, profile, stage";
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    i64,
-    String,
-    String,
-);
+/// A supplier as its row reads.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    business_number: String,
+    legal_name: String,
+    status: String,
+    status_reason: String,
+    create_time: i64,
+    update_time: i64,
+    revision: i64,
+    profile: String,
+    stage: String,
+}
 
-fn from_row(r: Row) -> Result<Supplier, Error> {
-    let status = Status::parse(&r.3)
-        .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown stored status {:?}", r.3)))?;
-    Ok(Supplier {
-        id: r.0,
-        business_number: BusinessNumber::from_stored(r.1),
-        legal_name: r.2,
-        status,
-        status_reason: r.4,
-        create_time: r.5,
-        update_time: r.6,
-        revision: r.7,
-        profile: serde_json::from_str(&r.8).map_err(Error::internal)?,
-        stage: Stage::parse(&r.9)
-            .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown stored stage {:?}", r.9)))?,
-    })
+impl TryFrom<Row> for Supplier {
+    type Error = Error;
+
+    fn try_from(r: Row) -> Result<Supplier, Error> {
+        let corrupt =
+            |what: &str, v: &str| Error::internal(anyhow::anyhow!("unknown stored {what} {v:?}"));
+        Ok(Supplier {
+            status: Status::parse(&r.status).ok_or_else(|| corrupt("status", &r.status))?,
+            stage: Stage::parse(&r.stage).ok_or_else(|| corrupt("stage", &r.stage))?,
+            id: r.id,
+            business_number: BusinessNumber::from_stored(r.business_number),
+            legal_name: r.legal_name,
+            status_reason: r.status_reason,
+            create_time: r.create_time,
+            update_time: r.update_time,
+            revision: r.revision,
+            profile: serde_json::from_str(&r.profile).map_err(Error::internal)?,
+        })
+    }
+}
+
+/// Rows as suppliers.
+fn suppliers(rows: Vec<Row>) -> Result<Vec<Supplier>, Error> {
+    rows.into_iter().map(Supplier::try_from).collect()
 }
 
 fn duplicate_number(number: &BusinessNumber) -> Error {
@@ -145,7 +156,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Supplier>,
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    row.map(from_row).transpose()
+    row.map(Supplier::try_from).transpose()
 }
 
 /// What a supplier list is narrowed to; empty values mean "any".
@@ -332,49 +343,6 @@ fn contains_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// A value bound to a list query's placeholder.
-#[derive(Debug, Clone)]
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// A WHERE clause built from fixed fragments, with `$n` placeholders
-/// numbered as values are pushed. Only the conditions in use are written,
-/// so each combination of filters is its own prepared statement, which
-/// PostgreSQL plans with the indexes that fit it.
-#[derive(Default)]
-struct Conditions {
-    clauses: Vec<String>,
-    args: Vec<Arg>,
-}
-
-impl Conditions {
-    /// The placeholder for `arg`, e.g. `$3`.
-    fn arg(&mut self, arg: Arg) -> String {
-        self.args.push(arg);
-        format!("${}", self.args.len())
-    }
-
-    /// Adds a clause; `{}` in `fragment` is each placeholder in turn. The
-    /// fragment is built only from literals of this file, never input.
-    fn push(&mut self, fragment: &str, args: Vec<Arg>) {
-        let mut text = String::new();
-        let mut rest = fragment;
-        for arg in args {
-            let Some((head, tail)) = rest.split_once("{}") else {
-                break;
-            };
-            text.push_str(head);
-            let placeholder = self.arg(arg);
-            text.push_str(&placeholder);
-            rest = tail;
-        }
-        text.push_str(rest);
-        self.clauses.push(text);
-    }
-}
-
 /// A page of suppliers narrowed by `filter`, sorted by `order`, starting
 /// after `after`.
 #[tracing::instrument(skip(db))]
@@ -385,10 +353,10 @@ pub async fn list(
     order: Order,
     limit: i64,
 ) -> Result<Vec<Supplier>, Error> {
-    use Arg::{Int, Text};
+    use Value::{Int, Text};
     let engine = db.engine();
     let text = |s: &str| Text(s.to_string());
-    let mut c = Conditions::default();
+    let mut c = Conditions::new();
     let expr = order.expression();
     let descending = order.descending;
     let cmp = if descending { "<" } else { ">" };
@@ -485,30 +453,21 @@ pub async fn list(
     if filter.update_time.1 != i64::MAX {
         c.push("update_time < {}", vec![Int(filter.update_time.1)]);
     }
-    let limit_placeholder = c.arg(Int(limit));
-    let where_clause = if c.clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", c.clauses.join(" AND "))
-    };
     let direction = if descending { "DESC" } else { "ASC" };
     let order_clause = match order.key {
         SortKey::Id => format!("id {direction}"),
         _ => format!("{expr} {direction}, id ASC"),
     };
-    // Every fragment above is a literal of this file; values are bound.
-    let sql = format!(
-        "SELECT {COLUMNS} FROM suppliers {where_clause} ORDER BY {order_clause} LIMIT {limit_placeholder}"
-    );
-    let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql));
-    for arg in c.args {
-        q = match arg {
-            Text(v) => q.bind(v),
-            Int(v) => q.bind(v),
-        };
-    }
-    let rows: Vec<Row> = q.fetch_all(&mut *db.conn().await?).await?;
-    rows.into_iter().map(from_row).collect()
+    let rows: Vec<Row> = c
+        .fetch(
+            &mut *db.conn().await?,
+            COLUMNS,
+            "suppliers",
+            &order_clause,
+            limit,
+        )
+        .await?;
+    suppliers(rows)
 }
 
 /// Writes `s` if the stored revision is still `expected_revision`; returns
@@ -560,7 +519,7 @@ pub async fn get_by_number(
         .bind(digits)
         .fetch_optional(conn)
         .await?;
-    row.map(from_row).transpose()
+    row.map(Supplier::try_from).transpose()
 }
 
 /// The suppliers with these ids (in no particular order; missing ones absent).
@@ -579,8 +538,7 @@ pub async fn get_many(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<Su
     for id in ids {
         query = query.bind(id);
     }
-    let rows = query.fetch_all(&mut *conn).await?;
-    rows.into_iter().map(from_row).collect()
+    suppliers(query.fetch_all(&mut *conn).await?)
 }
 
 /// PostgreSQL only: trigram indexes so that the list's substring search
