@@ -6,11 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use gearshift_platform::sql::Conditions;
 use gearshift_platform::write::{Tx, write};
 use gearshift_platform::{Error, Principal, Role, db, outbox};
-use serde::Deserialize;
 use sqlx::AnyConnection;
 
 use super::rules::{FIELDS, Institute, marks};
-use crate::supplier::profile::Contact;
 
 /// An entry as its row reads: the record as JSON, and its revision.
 #[derive(sqlx::FromRow)]
@@ -98,21 +96,9 @@ pub async fn list(
     rows.into_iter().map(Institute::try_from).collect()
 }
 
-/// A seed entry as written in `seed.json`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SeedEntry {
-    pub code: String,
-    pub kind: String,
-    pub name_ko: String,
-    pub name_en: String,
-    pub parts_groups: Vec<String>,
-    pub ticket_categories: Vec<String>,
-}
-
 /// The partners named when season 2 was announced (see shared/domain.md).
 /// Groups and categories are a starting point for operators to correct.
-pub fn seed_entries() -> Result<Vec<SeedEntry>, Error> {
+pub fn seed_entries() -> Result<Vec<Institute>, Error> {
     serde_json::from_str(include_str!("seed.json")).map_err(Error::internal)
 }
 
@@ -131,16 +117,10 @@ pub async fn seed(db: &db::Db) -> Result<usize, Error> {
         added.store(0, Ordering::SeqCst);
         for entry in entries {
             let i = Institute {
-                code: entry.code.clone(),
-                kind: entry.kind.clone(),
-                name_ko: entry.name_ko.clone(),
-                name_en: entry.name_en.clone(),
-                parts_groups: entry.parts_groups.clone(),
-                ticket_categories: entry.ticket_categories.clone(),
-                contact: Contact::default(),
                 create_time: now,
                 update_time: now,
                 revision: 1,
+                ..entry.clone()
             };
             if insert(&mut tx, &i).await? {
                 added.fetch_add(1, Ordering::SeqCst);

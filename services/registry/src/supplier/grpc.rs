@@ -255,33 +255,51 @@ impl RegistryService {
     }
 }
 
+/// A list filter's enum value by name: empty when unspecified (0), a
+/// violation naming `field` when unknown.
+fn filter_name<E: TryFrom<i32>>(
+    v: &mut Violations,
+    field: &str,
+    what: &str,
+    value: i32,
+    name: fn(&E) -> &'static str,
+) -> String {
+    if value == 0 {
+        return String::new();
+    }
+    match E::try_from(value) {
+        Ok(e) => name(&e).to_string(),
+        Err(_) => {
+            v.add(field, format!("is not a {what}"));
+            String::new()
+        }
+    }
+}
+
 /// The list request's filters, validated.
 fn list_filter(req: &pb::ListSuppliersRequest, only: Option<&str>) -> Result<store::Filter, Error> {
     let mut v = Violations::new();
-    let status = match pb::SupplierStatus::try_from(req.status) {
-        Ok(pb::SupplierStatus::Unspecified) => String::new(),
-        Ok(s) => s.as_str_name().to_string(),
-        Err(_) => {
-            v.add("status", "is not a supplier status");
-            String::new()
-        }
-    };
-    let region = match pb::Region::try_from(req.region) {
-        Ok(pb::Region::Unspecified) => String::new(),
-        Ok(r) => r.as_str_name().to_string(),
-        Err(_) => {
-            v.add("region", "is not a region");
-            String::new()
-        }
-    };
-    let parts_group = match pb::PartsGroup::try_from(req.parts_group) {
-        Ok(pb::PartsGroup::Unspecified) => String::new(),
-        Ok(g) => g.as_str_name().to_string(),
-        Err(_) => {
-            v.add("partsGroup", "is not a parts group");
-            String::new()
-        }
-    };
+    let status = filter_name(
+        &mut v,
+        "status",
+        "supplier status",
+        req.status,
+        pb::SupplierStatus::as_str_name,
+    );
+    let region = filter_name(
+        &mut v,
+        "region",
+        "region",
+        req.region,
+        pb::Region::as_str_name,
+    );
+    let parts_group = filter_name(
+        &mut v,
+        "partsGroup",
+        "parts group",
+        req.parts_group,
+        pb::PartsGroup::as_str_name,
+    );
     if req.query.chars().count() > 100 {
         v.add("query", "must be at most 100 characters");
     }
@@ -292,15 +310,13 @@ fn list_filter(req: &pb::ListSuppliersRequest, only: Option<&str>) -> Result<sto
             String::new()
         }
     };
-    let certification_standard =
-        match pb::CertificationStandard::try_from(req.certification_standard) {
-            Ok(pb::CertificationStandard::Unspecified) => String::new(),
-            Ok(s) => s.as_str_name().to_string(),
-            Err(_) => {
-                v.add("certificationStandard", "is not a certification standard");
-                String::new()
-            }
-        };
+    let certification_standard = filter_name(
+        &mut v,
+        "certificationStandard",
+        "certification standard",
+        req.certification_standard,
+        pb::CertificationStandard::as_str_name,
+    );
     let days = req.certification_expiring_within_days;
     if !(0..=3650).contains(&days) {
         v.add(
