@@ -2,12 +2,25 @@
 //! tonic/prost code from the resulting descriptors and writes the descriptor set
 //! that the gateway (routes, OpenAPI) and gRPC reflection read at run time.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-const FILES: &[&str] = &[
-    "gearshift/registry/v1/registry.proto",
-    "gearshift/iam/v1/iam.proto",
-];
+/// Every `.proto` file under `dir`, relative to `root`, in a stable order:
+/// a new service's API is picked up by adding its file.
+fn proto_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let path = entry.path();
+        if path.is_dir() {
+            proto_files(root, &path, out)?;
+        } else if path.extension().is_some_and(|e| e == "proto")
+            && let Ok(relative) = path.strip_prefix(root)
+        {
+            out.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
@@ -19,7 +32,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut compiler = protox::Compiler::new([&root])?;
     compiler.include_imports(true).include_source_info(true);
-    compiler.open_files(FILES)?;
+    let mut files = Vec::new();
+    proto_files(&root, &root.join("gearshift"), &mut files)?;
+    compiler.open_files(&files)?;
 
     // Encoded by protox itself: re-encoding through prost-types would drop the
     // `google.api.http` extension options the gateway routes from.

@@ -23,7 +23,7 @@ use gearshift_platform::calendar::{BusinessCalendar, DEFAULT_HOURS};
 use gearshift_platform::clock::Clock;
 use gearshift_platform::principal::PrincipalKey;
 use gearshift_platform::shutdown::Shutdown;
-use gearshift_platform::target::{Context, Directory, Target as _};
+use gearshift_platform::target::{Context, Directory, Target as _, TargetConfig};
 use gearshift_platform::telemetry::LogFormat;
 
 #[derive(Parser, Debug)]
@@ -70,6 +70,13 @@ macro_rules! targets {
                 #[command(flatten, next_help_heading = concat!(stringify!($variant), " target"))]
                 pub $field: <$ty as gearshift_platform::target::Target>::Config,
             )+
+        }
+
+        impl ServeArgs {
+            /// Every target's configuration, by target name, in table order.
+            pub fn target_configs_mut(&mut self) -> Vec<(&'static str, &mut dyn TargetConfig)> {
+                vec![$( (<$ty>::NAME, &mut self.$field as &mut dyn TargetConfig) ),+]
+            }
         }
 
         impl Platform {

@@ -50,12 +50,11 @@ pub async fn test_args(engine: Engine, dir: &std::path::Path) -> ServeArgs {
     let mut args = ServeArgs::defaults();
     args.common.target = vec![gearshift::Target::All];
     args.common.data_dir = dir.to_path_buf();
-    args.gateway.listen = "127.0.0.1:0".parse().unwrap();
-    args.registry.listen = "127.0.0.1:0".parse().unwrap();
-    args.registry.database_url =
-        Some(gearshift_platform::testing::fresh_database(engine, dir, "registry").await);
-    args.gateway.database_url =
-        Some(gearshift_platform::testing::fresh_database(engine, dir, "gateway").await);
+    for (name, config) in args.target_configs_mut() {
+        *config.listen_mut() = "127.0.0.1:0".parse().unwrap();
+        *config.database_url_mut() =
+            Some(gearshift_platform::testing::fresh_database(engine, dir, name).await);
+    }
     args.gateway.bootstrap_admin_key = Some(format!(
         "gsk_test_admin_{}",
         gearshift_platform::ids::random_token(16)

@@ -17,10 +17,8 @@ async fn a_database_outage_is_a_prompt_503_and_recovery_needs_no_restart() {
     let relay = Relay::start(server).await;
     let dir = tempfile::tempdir().unwrap();
     let mut args = test_args(Engine::Postgres, dir.path()).await;
-    for url in [
-        &mut args.registry.database_url,
-        &mut args.gateway.database_url,
-    ] {
+    for (_, config) in args.target_configs_mut() {
+        let url = config.database_url_mut();
         *url = url.as_deref().map(|u| relay.route(u));
     }
     let app = spawn_with(args, dir).await;

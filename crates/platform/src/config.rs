@@ -78,6 +78,16 @@ macro_rules! target_config {
             $( $(#[$field_meta])* pub $field: $ty, )*
         }
 
+        impl $crate::target::TargetConfig for $name {
+            fn listen_mut(&mut self) -> &mut std::net::SocketAddr {
+                &mut self.listen
+            }
+
+            fn database_url_mut(&mut self) -> &mut Option<String> {
+                &mut self.database_url
+            }
+        }
+
         impl $name {
             /// The configured database, or the target's SQLite file in `data_dir`.
             pub fn database_url(&self, data_dir: &std::path::Path) -> String {

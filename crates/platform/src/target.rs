@@ -59,6 +59,14 @@ impl Directory {
     }
 }
 
+/// The settings every target's configuration has (`target_config!`
+/// declares them), for code that handles all targets alike: the test
+/// harness puts each on port 0 and a fresh database.
+pub trait TargetConfig {
+    fn listen_mut(&mut self) -> &mut SocketAddr;
+    fn database_url_mut(&mut self) -> &mut Option<String>;
+}
+
 /// A part of the platform that can run on its own.
 pub trait Target: Sized + Send + 'static {
     /// The name in `--target` and in logs (`registry`).
@@ -66,7 +74,7 @@ pub trait Target: Sized + Send + 'static {
     /// The gRPC services it serves, by full name.
     const SERVICES: &'static [&'static str];
     /// Its flags and environment variables (`gearshift serve --help`).
-    type Config: clap::Args + Clone + std::fmt::Debug + Send + Sync;
+    type Config: clap::Args + TargetConfig + Clone + std::fmt::Debug + Send + Sync;
 
     /// Where other processes reach it when it runs elsewhere (its
     /// `GEARSHIFT_<NAME>_ADDR`), or `None` if nothing calls it over gRPC.
