@@ -15,8 +15,13 @@ fn free_port() -> u16 {
 }
 
 fn start(data: &Path, http: u16, grpc: u16) -> Child {
+    start_with(data, http, grpc, &[])
+}
+
+fn start_with(data: &Path, http: u16, grpc: u16, env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_gearshift"))
         .env_clear()
+        .envs(env.iter().copied())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GEARSHIFT_DATA_DIR", data)
         .env("GEARSHIFT_GATEWAY_LISTEN", format!("127.0.0.1:{http}"))
@@ -157,6 +162,37 @@ async fn binary_starts_serves_stops_on_sigterm_and_keeps_its_data() {
     let (status, banner) = stop(second);
     assert!(status.success());
     assert!(!banner.contains("gsk_"), "no new key on a later start");
+}
+
+/// Quiet logs do not cost the trace: with `RUST_LOG=warn` a problem
+/// document still carries the request's trace id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_ids_survive_a_raised_log_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let (http, grpc) = (free_port(), free_port());
+    let client = reqwest::Client::new();
+    let child = start_with(
+        &dir.path().join("data"),
+        http,
+        grpc,
+        &[("RUST_LOG", "warn")],
+    );
+    wait_ready(&client, http).await;
+
+    let problem: serde_json::Value = client
+        .get(format!("http://127.0.0.1:{http}/v1/suppliers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let trace_id = problem["traceId"].as_str().unwrap_or_default();
+    assert_eq!(trace_id.len(), 32, "{problem}");
+    assert!(trace_id.chars().all(|c| c.is_ascii_hexdigit()), "{problem}");
+    let (status, _) = stop(child);
+    assert!(status.success());
 }
 
 #[test]
