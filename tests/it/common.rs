@@ -75,7 +75,17 @@ pub async fn spawn_with(args: ServeArgs, dir: tempfile::TempDir) -> TestApp {
     init_logs();
     let platform = Platform::build(&args).await.expect("platform builds");
     let base = format!("http://{}", platform.gateway_addr().expect("gateway"));
-    let registry_addr = platform.registry_addr().expect("registry");
+    // Where the registry answers: here, or where the gateway was told.
+    let registry_addr = platform
+        .registry_addr()
+        .or_else(|| {
+            args.registry
+                .addr
+                .trim_start_matches("http://")
+                .parse()
+                .ok()
+        })
+        .expect("registry");
     let shutdown = Shutdown::new();
     let task = tokio::spawn(platform.run(shutdown.clone()));
     TestApp {

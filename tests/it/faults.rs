@@ -80,3 +80,44 @@ async fn a_database_outage_is_a_prompt_503_and_recovery_needs_no_restart() {
     let r = app.client.get(&registry_ready).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+/// Gateway and registry as separate processes: when the registry stops,
+/// the gateway answers 503 with a problem document and a trace id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_backend_is_a_503_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut registry_args = test_args(Engine::Sqlite, dir.path()).await;
+    registry_args.common.target = vec![gearshift::Target::Registry];
+    let registry = gearshift::Platform::build(&registry_args).await.unwrap();
+    let registry_addr = registry.registry_addr().unwrap();
+    let stop_registry = gearshift_platform::shutdown::Shutdown::new();
+    let registry_task = tokio::spawn(registry.run(stop_registry.clone()));
+
+    let mut gateway_args = registry_args.clone();
+    gateway_args.common.target = vec![gearshift::Target::Gateway];
+    gateway_args.registry.addr = format!("http://{registry_addr}");
+    let app = spawn_with(gateway_args, tempfile::tempdir().unwrap()).await;
+    let created = app.create_supplier(SAMSUNG, "광주정밀").await;
+    let id = created["id"].as_str().unwrap().to_string();
+
+    stop_registry.trigger();
+    registry_task.await.unwrap().unwrap();
+
+    for path in [format!("/v1/suppliers/{id}"), "/v1/suppliers".into()] {
+        let r = app.get(&path, &app.admin_key).await;
+        r.assert_problem(503, "UNAVAILABLE");
+        assert!(
+            r.body["detail"].as_str().unwrap().contains("unreachable"),
+            "{}",
+            r.text
+        );
+        assert_eq!(r.body["traceId"].as_str().unwrap().len(), 32, "{}", r.text);
+    }
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+}

@@ -254,3 +254,94 @@ async fn problems_carry_a_trace_id(engine: Engine) {
     let own = app.get("/v1/nothing", &app.admin_key).await;
     assert_eq!(own.body["traceId"].as_str().unwrap().len(), 32);
 }
+
+/// google.api.http lets the query string set only fields the path does not
+/// bind: `GET /v1/suppliers/{A}?id={B}` must not read B. Every route with a
+/// path variable refuses its variable from the query, under either name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_field_bound_by_the_path_cannot_come_from_the_query() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let doc: Value = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            let params: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            // Well-formed values, so that without the rule the service would
+            // answer for B (200 or 404) instead of refusing the request.
+            let sample = |name: &str, which: &str| -> String {
+                let tail = if which == "A" {
+                    "01m8gc4vy40mf450tzes33dn7x"
+                } else {
+                    "01m8gc4vy40mf450tzes33dn7y"
+                };
+                match name {
+                    "code" if which == "A" => "GJTP".into(),
+                    "code" => "KATECH".into(),
+                    "id" if path.contains("stageChanges") => format!("stc_{tail}"),
+                    "id" if path.starts_with("/v1/apiKeys") => format!("key_{tail}"),
+                    _ => format!("sup_{tail}"),
+                }
+            };
+            let mut url = path.clone();
+            for name in &params {
+                url = url.replace(&format!("{{{name}}}"), &sample(name, "A"));
+            }
+            for name in &params {
+                let snake: String = name
+                    .chars()
+                    .flat_map(|c| {
+                        if c.is_ascii_uppercase() {
+                            vec!['_', c.to_ascii_lowercase()]
+                        } else {
+                            vec![c]
+                        }
+                    })
+                    .collect();
+                let other = sample(name, "B");
+                for key in [name.to_string(), snake] {
+                    let r = TestApp::send(app.request(
+                        method.clone(),
+                        &format!("{url}?{key}={other}"),
+                        Some(&app.admin_key),
+                    ))
+                    .await;
+                    r.assert_problem(400, "INVALID_ARGUMENT");
+                    assert_eq!(
+                        r.violation_fields(),
+                        [key.clone()],
+                        "{method} {url}?{key}={other}: {}",
+                        r.text
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    // The update's resource id, as the proto names it.
+    let r = TestApp::send(app.request(
+        Method::PATCH,
+        "/v1/suppliers/sup_01m8gc4vy40mf450tzes33dn7x?supplier.id=sup_01m8gc4vy40mf450tzes33dn7y",
+        Some(&app.admin_key),
+    ))
+    .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["supplier.id"]);
+    assert!(checked >= 20, "only {checked} route variables checked");
+}

@@ -46,12 +46,23 @@ pub type Backend = tower::util::BoxCloneSyncService<
     BackendError,
 >;
 
-/// A transport failure reaching a backend. A concrete type rather than a
-/// boxed `dyn Error`: with the latter, proving the client future `Send` runs
-/// into a compiler limitation with higher-ranked lifetimes.
+/// A transport failure reaching a backend, carried as an UNAVAILABLE
+/// status so tonic's client finds it in the error's source chain and the
+/// caller gets 503, not 500 UNKNOWN. (A concrete type rather than a boxed
+/// `dyn Error`: with the latter, proving the client future `Send` runs into
+/// a compiler limitation with higher-ranked lifetimes.)
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct BackendError(tower::BoxError);
+pub struct BackendError(#[source] tonic::Status);
+
+impl BackendError {
+    fn unreachable(cause: tower::BoxError) -> Self {
+        tracing::warn!(error = %cause, "backend unreachable");
+        BackendError(tonic::Status::unavailable(
+            "the service behind this route is unreachable; retry shortly",
+        ))
+    }
+}
 
 gearshift_platform::target_config! {
     /// The gateway's configuration (`gearshift serve --help`).
@@ -330,7 +341,7 @@ where
         r.map(tonic::body::Body::new)
     });
     Backend::new(tower::util::MapErr::new(service, |e: S::Error| {
-        BackendError(e.into())
+        BackendError::unreachable(e.into())
     }))
 }
 

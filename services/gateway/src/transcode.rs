@@ -379,12 +379,23 @@ fn query_value(
 ) -> Result<(Vec<String>, Value, bool), String> {
     let mut message = input.clone();
     let mut json_path = Vec::new();
+    let mut proto_path: Vec<String> = Vec::new();
     let names: Vec<&str> = key.split('.').collect();
     for (i, name) in names.iter().enumerate() {
         let field = message
             .get_field_by_json_name(name)
             .or_else(|| message.get_field_by_name(name))
             .ok_or_else(|| "is not a parameter of this endpoint".to_string())?;
+        proto_path.push(field.name().to_string());
+        // google.api.http: only fields the path does not bind may come from
+        // the query string, so `?id=B` cannot redirect `/v1/suppliers/A`.
+        if route.template.variables().any(|bound| {
+            let n = bound.len().min(proto_path.len());
+            bound[..n] == proto_path[..n]
+        }) && i + 1 == names.len()
+        {
+            return Err("is set by the URL path and cannot be given as a query parameter".into());
+        }
         if i == 0 {
             let in_body = match &route.body {
                 BodyRule::Whole => true,
