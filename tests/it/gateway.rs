@@ -325,7 +325,7 @@ async fn a_field_bound_by_the_path_cannot_come_from_the_query() {
                     r.assert_problem(400, "INVALID_ARGUMENT");
                     assert_eq!(
                         r.violation_fields(),
-                        [key.clone()],
+                        std::slice::from_ref(&key),
                         "{method} {url}?{key}={other}: {}",
                         r.text
                     );
