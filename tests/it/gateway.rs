@@ -345,3 +345,114 @@ async fn a_field_bound_by_the_path_cannot_come_from_the_query() {
     assert_eq!(r.violation_fields(), ["supplier.id"]);
     assert!(checked >= 20, "only {checked} route variables checked");
 }
+
+/// What generated clients and schema-driven testers read literally: path
+/// parameters in lowerCamelCase with the shape of an id, bodies without the
+/// fields the path fills, If-Match only where an etag is checked, every
+/// error response with the problem schema, dates as dates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_says_exactly_what_each_route_takes() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let doc: Value = TestApp::send(app.request(Method::GET, "/openapi.json", None))
+        .await
+        .body;
+    let paths = doc["paths"].as_object().unwrap();
+    let header = |op: &Value, name: &str| {
+        op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["in"] == "header" && p["name"] == name)
+    };
+    let sup = "^sup_[0-9a-hjkmnp-tv-z]{26}$";
+    for (path, operations) in paths {
+        assert!(
+            !path.contains('_'),
+            "{path}: path variables are lowerCamelCase"
+        );
+        for (method, op) in operations.as_object().unwrap() {
+            let path_params: Vec<&Value> = op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|p| p["in"] == "path")
+                .collect();
+            for p in &path_params {
+                assert!(
+                    p["schema"]["pattern"].is_string(),
+                    "{method} {path}: {} has no pattern",
+                    p["name"]
+                );
+            }
+            if let Some(body) = op["requestBody"]["content"]["application/json"]["schema"]
+                .get("properties")
+                .and_then(Value::as_object)
+            {
+                for p in &path_params {
+                    let name = p["name"].as_str().unwrap();
+                    assert!(
+                        !body.contains_key(name),
+                        "{method} {path}: body repeats {name}"
+                    );
+                }
+            }
+            for code in ["400", "401", "403", "404", "500", "503", "default"] {
+                assert_eq!(
+                    op["responses"][code]["$ref"], "#/components/responses/Problem",
+                    "{method} {path} {code}"
+                );
+            }
+        }
+    }
+    let op = |path: &str, method: &str| &paths[path][method];
+    let confirm = op(
+        "/v1/suppliers/{supplierId}/stageChanges/{id}:confirm",
+        "post",
+    );
+    let confirm_body =
+        &confirm["requestBody"]["content"]["application/json"]["schema"]["properties"];
+    assert!(confirm_body.get("note").is_some() && confirm_body.get("id").is_none());
+    assert!(confirm_body.get("supplierId").is_none());
+    for (path, method, expected) in [
+        ("/v1/suppliers:lookup", "get", false),
+        ("/v1/apiKeys/{id}:revoke", "post", false),
+        (
+            "/v1/suppliers/{supplierId}/stageChanges/{id}:confirm",
+            "post",
+            false,
+        ),
+        ("/v1/suppliers/{id}", "patch", true),
+        ("/v1/suppliers/{id}:verify", "post", true),
+        ("/v1/institutes/{code}", "patch", true),
+    ] {
+        assert_eq!(
+            header(op(path, method), "If-Match"),
+            expected,
+            "If-Match on {method} {path}"
+        );
+    }
+    let get = op("/v1/suppliers/{id}", "get");
+    assert_eq!(get["parameters"][0]["schema"]["pattern"], sup);
+    let events = op("/v1/suppliers/{supplierId}/events", "get");
+    assert_eq!(events["parameters"][0]["schema"]["pattern"], sup);
+    let schemas = &doc["components"]["schemas"];
+    let certification = &schemas["gearshift.registry.v1.Certification"]["properties"];
+    assert_eq!(
+        certification["validUntil"]["pattern"],
+        "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+    );
+    let supplier = &schemas["gearshift.registry.v1.Supplier"]["properties"];
+    assert_eq!(supplier["id"]["pattern"], sup);
+    let key = &schemas["gearshift.iam.v1.ApiKey"]["properties"];
+    assert_eq!(key["id"]["pattern"], "^key_[0-9a-hjkmnp-tv-z]{26}$");
+
+    // The patterns hold for what the API issues.
+    let created = app.create_supplier(SAMSUNG, "광주정밀").await;
+    let id = created["id"].as_str().unwrap();
+    assert!(id.len() == 30 && id.starts_with("sup_"));
+    assert!(
+        id[4..]
+            .chars()
+            .all(|c| "0123456789abcdefghjkmnpqrstvwxyz".contains(c))
+    );
+}

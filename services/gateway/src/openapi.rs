@@ -54,7 +54,7 @@ pub fn document(pool: &DescriptorPool, routes: &[Route]) -> Value {
     let mut by_shape: BTreeMap<String, String> = BTreeMap::new();
     for route in routes {
         let mut op = operation(route, &comments, &mut wanted);
-        let path = route.template.openapi_path();
+        let path = json_path_template(route);
         let canonical = by_shape
             .entry(path_shape(&path))
             .or_insert_with(|| path.clone())
@@ -142,6 +142,94 @@ fn rename_path_params(op: &mut Value, names: &[String]) {
     }
 }
 
+/// The route's path with each variable under its JSON name, the way every
+/// other field of the API is written (`{supplierId}`, not `{supplier_id}`).
+fn json_path_template(route: &Route) -> String {
+    let mut path = route.template.openapi_path();
+    for var in route.template.variables() {
+        path = path.replace(
+            &format!("{{{}}}", var.join(".")),
+            &format!("{{{}}}", json_names(&route.input(), var).join(".")),
+        );
+    }
+    path
+}
+
+/// The JSON names of a proto field path in `message`.
+fn json_names(message: &MessageDescriptor, path: &[String]) -> Vec<String> {
+    let mut current = Some(message.clone());
+    path.iter()
+        .map(|name| {
+            let field = current.as_ref().and_then(|m| m.get_field_by_name(name));
+            current = field.as_ref().and_then(|f| f.kind().as_message().cloned());
+            field.map_or_else(|| name.clone(), |f| f.json_name().to_string())
+        })
+        .collect()
+}
+
+/// The field at a proto field path in `message`.
+fn field_at(message: &MessageDescriptor, path: &[String]) -> Option<FieldDescriptor> {
+    let (last, parents) = path.split_last()?;
+    let mut current = message.clone();
+    for name in parents {
+        current = current
+            .get_field_by_name(name)?
+            .kind()
+            .as_message()?
+            .clone();
+    }
+    current.get_field_by_name(last)
+}
+
+/// The characters of an id after its prefix (ULID, lowercase Crockford base32).
+const ID_TAIL: &str = "[0-9a-hjkmnp-tv-z]{26}";
+
+/// What a string field holds, where the proto files follow a convention
+/// the document can make explicit: ids are `<prefix>_<ULID>`, the prefix
+/// named by the resource (`supplier_id`, or `id` in a supplier's message);
+/// institute codes are upper-case; dates documented `YYYY-MM-DD` are dates
+/// (or empty, unset).
+fn string_pattern(field: &FieldDescriptor, description: Option<&str>) -> Option<String> {
+    let message = field.parent_message().name().to_string();
+    let id = |prefix: &str| Some(format!("^{prefix}_{ID_TAIL}$"));
+    match field.name() {
+        "supplier_id" | "ids" => id("sup"),
+        "id" if message.ends_with("Event") => id("evt"),
+        "id" if message.contains("StageChange") => id("stc"),
+        "id" if message.contains("ApiKey") => id("key"),
+        "id" if message.contains("Supplier") => id("sup"),
+        "code" if message.contains("Institute") => Some("^[A-Z][A-Z0-9]{1,15}$".into()),
+        _ if description.is_some_and(|d| d.contains("`YYYY-MM-DD`")) => {
+            Some("^([0-9]{4}-[0-9]{2}-[0-9]{2})?$".into())
+        }
+        _ => None,
+    }
+}
+
+/// The problem responses an operation can give, beside its 200.
+fn problem_responses(route: &Route, takes_etag: bool) -> Map<String, Value> {
+    let problem = || json!({"$ref": "#/components/responses/Problem"});
+    let mut out = Map::new();
+    for code in ["400", "401", "403", "404"] {
+        out.insert(code.into(), problem());
+    }
+    if route.http_method != http::Method::GET {
+        out.insert("409".into(), problem());
+    }
+    if takes_etag {
+        out.insert("412".into(), problem());
+    }
+    if route.http_method == http::Method::POST {
+        out.insert("413".into(), problem());
+        out.insert("422".into(), problem());
+    }
+    for code in ["500", "503", "504"] {
+        out.insert(code.into(), problem());
+    }
+    out.insert("default".into(), problem());
+    out
+}
+
 fn operation(
     route: &Route,
     comments: &Comments,
@@ -154,11 +242,15 @@ fn operation(
     let mut params = Vec::new();
     let mut path_fields = Vec::new();
     for var in route.template.variables() {
-        let name = var.join(".");
+        let name = json_names(&input, var).join(".");
         path_fields.push(var[0].clone());
-        params.push(json!({
-            "name": name, "in": "path", "required": true, "schema": {"type": "string"},
-        }));
+        let mut schema = json!({"type": "string"});
+        if let Some(field) = field_at(&input, var)
+            && let Some(pattern) = string_pattern(&field, None)
+        {
+            schema["pattern"] = Value::String(pattern);
+        }
+        params.push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
     }
     let body_field = match &route.body {
         BodyRule::Field(f) => Some(f.name().to_string()),
@@ -189,7 +281,15 @@ fn operation(
             "description": "Retry safely: the same key and body replay the first response; the same key with another body is 422.",
         }));
     }
-    if route.http_method == http::Method::PATCH || route.template.verb.is_some() {
+    // If-Match means something only where the request carries an etag: an
+    // update of a resource that has one, or a state change that checks it.
+    let body_message = match &route.body {
+        BodyRule::Field(f) => f.kind().as_message().cloned(),
+        _ => None,
+    };
+    let takes_etag = input.get_field_by_name("etag").is_some()
+        || body_message.is_some_and(|m| m.get_field_by_name("etag").is_some());
+    if takes_etag {
         params.push(json!({
             "name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
             "description": "The etag you read; a stale one is refused with 412.",
@@ -208,19 +308,34 @@ fn operation(
                 "description": "OK",
                 "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", output.full_name())}}},
             },
-            "default": {"$ref": "#/components/responses/Problem"},
         },
     });
+    for (code, response) in problem_responses(route, takes_etag) {
+        op["responses"][code] = response;
+    }
     let body_schema = match &route.body {
         BodyRule::None => None,
-        BodyRule::Whole => Some(input.clone()),
-        BodyRule::Field(f) => f.kind().as_message().cloned(),
+        // The whole request is the body, less the fields the path fills.
+        BodyRule::Whole => {
+            let mut schema = message_schema(&input, comments, wanted);
+            if let Some(props) = schema["properties"].as_object_mut() {
+                for field in input.fields() {
+                    if path_fields.iter().any(|p| p == field.name()) {
+                        props.remove(field.json_name());
+                    }
+                }
+            }
+            Some(schema)
+        }
+        BodyRule::Field(f) => f.kind().as_message().map(|m| {
+            wanted.push_back(m.clone());
+            json!({"$ref": format!("#/components/schemas/{}", m.full_name())})
+        }),
     };
-    if let Some(m) = body_schema {
-        wanted.push_back(m.clone());
+    if let Some(schema) = body_schema {
         op["requestBody"] = json!({
             "required": !matches!(route.body, BodyRule::Whole),
-            "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", m.full_name())}}},
+            "content": {"application/json": {"schema": schema}},
         });
     }
     op
@@ -263,7 +378,18 @@ fn field_schema(
             json!({"type": "object", "additionalProperties": kind_schema(&value.kind(), wanted)});
     }
     let file = field.parent_message().parent_file();
-    if let Some(d) = comments.get(file.name(), field.path()) {
+    let description = comments.get(file.name(), field.path());
+    if matches!(field.kind(), Kind::String)
+        && let Some(pattern) = string_pattern(field, description)
+    {
+        let target = if field.is_list() {
+            &mut item["items"]
+        } else {
+            &mut item
+        };
+        target["pattern"] = Value::String(pattern);
+    }
+    if let Some(d) = description {
         if let Value::Object(m) = &mut item {
             if d.starts_with("Output only") {
                 m.insert("readOnly".into(), Value::Bool(true));
