@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod binary;
+mod browser;
 mod common;
 mod deploy;
 mod faults;

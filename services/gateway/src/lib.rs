@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod browser;
 pub mod iam;
 pub mod openapi;
 pub mod problem;
@@ -77,6 +78,12 @@ gearshift_platform::target_config! {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "GEARSHIFT_MAX_BODY_BYTES", value_name = "BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
+    /// Origins whose pages may call the API from a browser (CORS), comma-separated, e.g. https://portal.example.kr; `*` for any. Empty: none.
+    #[arg(long, env = "GEARSHIFT_CORS_ORIGINS", value_name = "ORIGINS", value_delimiter = ',', default_value = "")]
+    pub cors_origins: Vec<String>,
+    /// Let browsers send credentials (cookies) with cross-origin calls; never with `*`.
+    #[arg(long, env = "GEARSHIFT_CORS_ALLOW_CREDENTIALS", value_name = "BOOL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub cors_allow_credentials: bool,
     /// Secret of an operator key to create on start (at least 20 characters). Without it, the first start makes one and writes it to <data dir>/admin.key.
     #[arg(long, env = "GEARSHIFT_BOOTSTRAP_ADMIN_KEY", value_name = "SECRET", hide_env_values = true)]
     pub bootstrap_admin_key: Option<String>,
@@ -108,6 +115,7 @@ pub struct GatewayState {
     pub principal_key: PrincipalKey,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    pub cors: browser::CorsPolicy,
     openapi: Bytes,
 }
 
@@ -164,6 +172,8 @@ impl Target for Gateway {
     /// Routes every service in the directory (found by the proto services
     /// it serves, wherever it runs) and its own API keys.
     async fn build(config: &GatewayConfig, ctx: &Context) -> anyhow::Result<Self> {
+        let cors = browser::CorsPolicy::new(&config.cors_origins, config.cors_allow_credentials)
+            .map_err(|e| anyhow::anyhow!("GEARSHIFT_CORS_ORIGINS: {e}"))?;
         let db = prepare(config, ctx).await?;
         let generated_admin_key =
             iam::bootstrap(&db, config.bootstrap_admin_key.as_deref(), &ctx.data_dir).await?;
@@ -223,6 +233,7 @@ impl Target for Gateway {
                 principal_key: ctx.principal_key.clone(),
                 request_timeout: config.request_timeout,
                 max_body_bytes: config.max_body_bytes,
+                cors,
                 openapi,
             }),
             db,
@@ -307,11 +318,21 @@ impl Gateway {
                 }),
             )
             .route("/", axum::routing::get(index))
+            .route("/docs", axum::routing::get(browser::docs_page))
+            .route(
+                "/docs/redoc.standalone.js",
+                axum::routing::get(browser::docs_script),
+            )
             .merge(server::admin_router(readiness))
-            .fallback(move |request: http::Request<axum::body::Body>| {
+            .fallback({
                 let state = state.clone();
-                async move { transcode::handle(&state, request).await }
+                move |request: http::Request<axum::body::Body>| {
+                    let state = state.clone();
+                    async move { transcode::handle(&state, request).await }
+                }
             })
+            // CORS outside everything: preflights never reach a handler.
+            .layer(axum::middleware::from_fn_with_state(state, browser::cors))
             // A bug must cost one request a 500, never the connection or the process.
             .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
                 problem::Problem::new(
@@ -350,6 +371,7 @@ async fn index() -> impl IntoResponse {
         "name": "gearshift",
         "description": "Gwangju future-car parts cluster programme API",
         "openapi": "/openapi.json",
+        "docs": "/docs",
         "health": {"live": "/healthz", "ready": "/readyz"},
     }))
 }
