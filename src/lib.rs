@@ -4,8 +4,9 @@
 //! Targets are a table (the way Grafana Mimir does it): `all` is just every
 //! row, built in the table's order (a dependency comes first) and stopped in
 //! the reverse order (the edge drains before the services it calls). Each
-//! target still talks to the others over real gRPC; the gateway finds each
-//! backend by the proto services it serves, in this process or elsewhere.
+//! target still talks to the others in gRPC; the gateway finds each backend
+//! by the proto services it serves, and calls one built in this process
+//! directly (same encoding and checks, no socket).
 //! [`Platform::build`] makes the chosen targets (databases migrated,
 //! listeners bound); [`Platform::run`] serves them until shutdown. The binary
 //! and the tests use the same two calls.
@@ -23,7 +24,7 @@ use gearshift_platform::calendar::{BusinessCalendar, DEFAULT_HOURS};
 use gearshift_platform::clock::Clock;
 use gearshift_platform::principal::PrincipalKey;
 use gearshift_platform::shutdown::Shutdown;
-use gearshift_platform::target::{Context, Directory, Target as _, TargetConfig};
+use gearshift_platform::target::{Context, Directory, Endpoint, Target as _, TargetConfig};
 use gearshift_platform::telemetry::LogFormat;
 
 #[derive(Parser, Debug)]
@@ -85,7 +86,7 @@ macro_rules! targets {
                 $(
                     if let Some(url) = <$ty>::remote_url(&args.$field) {
                         for service in <$ty>::SERVICES {
-                            ctx.directory.insert(service, url.clone());
+                            ctx.directory.insert(service, Endpoint { url: url.clone(), local: None });
                         }
                     }
                 )+
@@ -95,7 +96,10 @@ macro_rules! targets {
                     if args.runs(Target::$variant) {
                         let built = <$ty>::build(&args.$field, ctx).await?;
                         for service in <$ty>::SERVICES {
-                            ctx.directory.insert(service, format!("http://{}", built.local_addr()));
+                            ctx.directory.insert(service, Endpoint {
+                                url: format!("http://{}", built.local_addr()),
+                                local: built.local_service(),
+                            });
                         }
                         running.push(Running::new(built));
                     }

@@ -7,6 +7,7 @@ mod binary;
 mod browser;
 mod common;
 mod deploy;
+mod dispatch;
 mod faults;
 mod gateway;
 mod grpc;

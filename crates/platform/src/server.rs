@@ -97,6 +97,47 @@ pub async fn serve_grpc(
     Ok(())
 }
 
+/// A target's gRPC services for another target in this process: the same
+/// handlers, interceptors (the principal check), per-call span, method name
+/// and RED metrics as over the network, without a socket, HTTP/2 framing or
+/// the hand-off between connection tasks. A deadline is the caller's: when
+/// it drops the call, the handler's future is dropped with it, and an open
+/// transaction rolls back.
+pub fn local_service(routes: Routes) -> crate::target::LocalService {
+    crate::target::LocalService::new(CallSpan {
+        inner: RedMetrics {
+            inner: routes.prepare(),
+        },
+    })
+}
+
+/// Runs each call inside its `grpc.server` span (what `trace_fn` does for
+/// calls that arrive over the network).
+#[derive(Clone, Debug)]
+struct CallSpan<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for CallSpan<S>
+where
+    S: tower::Service<http::Request<B>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let span = call_span(request.uri().path(), request.headers());
+        let future = self.inner.call(request);
+        Box::pin(tracing::Instrument::instrument(future, span))
+    }
+}
+
 /// `/healthz` (the process is alive), `/readyz` (it can serve), `/metrics`.
 pub fn admin_router(readiness: ReadinessCheck) -> axum::Router {
     axum::Router::new()
@@ -130,14 +171,17 @@ pub fn admin_router(readiness: ReadinessCheck) -> axum::Router {
 
 /// One span per call, continuing the caller's trace (`traceparent`).
 fn grpc_span(request: &http::Request<()>) -> tracing::Span {
-    let path = request.uri().path();
+    call_span(request.uri().path(), request.headers())
+}
+
+fn call_span(path: &str, headers: &http::HeaderMap) -> tracing::Span {
     let span = tracing::info_span!(
         "grpc.server",
         otel.name = %path.trim_start_matches('/'),
         otel.kind = "server",
         rpc.system = "grpc",
     );
-    telemetry::set_parent_from(&span, request.headers());
+    telemetry::set_parent_from(&span, headers);
     span
 }
 

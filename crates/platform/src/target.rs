@@ -29,33 +29,58 @@ pub struct Context {
     pub directory: Directory,
 }
 
+/// A target's gRPC services as a tower service that another target in the
+/// same process calls directly (`server::local_service`).
+pub type LocalService = tower::util::BoxCloneSyncService<
+    http::Request<tonic::body::Body>,
+    http::Response<tonic::body::Body>,
+    std::convert::Infallible,
+>;
+
+/// Where a gRPC service answers: its URL, and, when its target runs in this
+/// process, the service itself.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub url: String,
+    pub local: Option<LocalService>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.local {
+            Some(_) => write!(f, "in-process ({})", self.url),
+            None => write!(f, "{}", self.url),
+        }
+    }
+}
+
 /// Where each gRPC service (by full name, `gearshift.registry.v1.SupplierRegistry`)
 /// answers, in the order the targets were listed.
 #[derive(Debug, Clone, Default)]
 pub struct Directory {
-    entries: Vec<(String, String)>,
+    entries: Vec<(String, Endpoint)>,
 }
 
 impl Directory {
-    /// Records that `service` answers at `url` (replacing an earlier entry).
-    pub fn insert(&mut self, service: &str, url: String) {
+    /// Records where `service` answers (replacing an earlier entry).
+    pub fn insert(&mut self, service: &str, endpoint: Endpoint) {
         match self.entries.iter_mut().find(|(s, _)| s == service) {
-            Some(entry) => entry.1 = url,
-            None => self.entries.push((service.to_string(), url)),
+            Some(entry) => entry.1 = endpoint,
+            None => self.entries.push((service.to_string(), endpoint)),
         }
     }
 
-    /// The URL `service` answers at, if any target serves it.
-    pub fn url(&self, service: &str) -> Option<&str> {
+    /// Where `service` answers, if any target serves it.
+    pub fn get(&self, service: &str) -> Option<&Endpoint> {
         self.entries
             .iter()
             .find(|(s, _)| s == service)
-            .map(|(_, u)| u.as_str())
+            .map(|(_, e)| e)
     }
 
-    /// Every (service, URL), in table order.
-    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(s, u)| (s.as_str(), u.as_str()))
+    /// Every (service, endpoint), in table order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Endpoint)> {
+        self.entries.iter().map(|(s, e)| (s.as_str(), e))
     }
 }
 
@@ -95,6 +120,11 @@ pub trait Target: Sized + Send + 'static {
 
     /// The address it listens on (after binding: a port 0 is resolved).
     fn local_addr(&self) -> SocketAddr;
+
+    /// Its gRPC services for callers in this process, if it has any.
+    fn local_service(&self) -> Option<LocalService> {
+        None
+    }
 
     /// What a person starting it needs to know: a line or a few, shown
     /// when the binary starts.

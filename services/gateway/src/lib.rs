@@ -72,6 +72,9 @@ gearshift_platform::target_config! {
         listen: "127.0.0.1:8080" => "Address the REST API listens on.",
         max_connections: 4,
     }
+    /// How the gateway calls services built in the same process: `auto` calls them directly (no socket); `network` always goes through their gRPC address.
+    #[arg(long = "gateway-dispatch", env = "GEARSHIFT_GATEWAY_DISPATCH", value_name = "MODE", value_enum, default_value = "auto")]
+    pub dispatch: Dispatch,
     /// Deadline of one request, passed on to the services as the gRPC deadline (e.g. 10s, 500ms).
     #[arg(long, env = "GEARSHIFT_REQUEST_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
@@ -87,6 +90,15 @@ gearshift_platform::target_config! {
     /// Secret of an operator key to create on start (at least 20 characters). Without it, the first start makes one and writes it to <data dir>/admin.key.
     #[arg(long, env = "GEARSHIFT_BOOTSTRAP_ADMIN_KEY", value_name = "SECRET", hide_env_values = true)]
     pub bootstrap_admin_key: Option<String>,
+}
+
+/// How the gateway reaches a service built in its own process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dispatch {
+    /// Call it directly: same encoding, checks and deadline, no socket.
+    Auto,
+    /// Through its gRPC address on loopback, as if it ran elsewhere.
+    Network,
 }
 
 /// `10s`, `500ms`, `2m`, or a bare number of seconds.
@@ -178,28 +190,41 @@ impl Target for Gateway {
         let generated_admin_key =
             iam::bootstrap(&db, config.bootstrap_admin_key.as_deref(), &ctx.data_dir).await?;
 
+        // Each backend: the service itself when its target runs in this
+        // process (unless told to use the network), else one channel per URL.
         let mut services: Vec<&str> = Vec::new();
         let mut channels: Vec<(String, Channel)> = Vec::new();
         let mut backends: HashMap<String, Backend> = HashMap::new();
         let mut by_url: HashMap<&str, Channel> = HashMap::new();
-        for (service, url) in ctx.directory.entries() {
+        for (service, endpoint) in ctx.directory.entries() {
             if OWN_SERVICES.contains(&service) {
                 continue;
             }
-            let channel = match by_url.get(url) {
-                Some(c) => c.clone(),
-                None => {
-                    let c = channel(url)?;
-                    by_url.insert(url, c.clone());
-                    channels.push((format!("{service} at {url}"), c.clone()));
-                    c
+            let url = endpoint.url.as_str();
+            let backend = match (&endpoint.local, config.dispatch) {
+                (Some(local), Dispatch::Auto) => {
+                    tracing::info!(service, "dispatch in-process");
+                    in_process(local.clone())
+                }
+                _ => {
+                    let channel = match by_url.get(url) {
+                        Some(c) => c.clone(),
+                        None => {
+                            let c = channel(url)?;
+                            by_url.insert(url, c.clone());
+                            channels.push((format!("{service} at {url}"), c.clone()));
+                            c
+                        }
+                    };
+                    tracing::info!(service, url, "dispatch over the network");
+                    in_process(channel)
                 }
             };
-            backends.insert(service.to_string(), in_process(channel));
+            backends.insert(service.to_string(), backend);
             services.push(service);
         }
-        let registry = by_url
-            .get(ctx.directory.url(SUPPLIERS).unwrap_or_default())
+        let registry = backends
+            .get(SUPPLIERS)
             .cloned()
             .context("the gateway needs the registry: no target serves gearshift.registry.v1")?;
         let auth = Arc::new(iam::Authenticator::new(db.clone()));

@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use gearshift_platform::db::Db;
-use gearshift_platform::principal::{Authenticate, PrincipalKey};
+use gearshift_platform::principal::Authenticate;
 use gearshift_platform::server::{self, ReadinessCheck};
 use gearshift_platform::shutdown::Shutdown;
 use gearshift_platform::target::{Context, Target};
@@ -60,10 +60,11 @@ pub struct RegistryService {
 /// A built registry: database ready, listener bound, not yet serving.
 pub struct Registry {
     db: Db,
-    target: programme::Target,
+    /// Its gRPC services, behind the principal check: served on the
+    /// listener, and handed to targets in this process.
+    routes: tonic::service::Routes,
     listener: TcpListener,
     addr: SocketAddr,
-    key: PrincipalKey,
 }
 
 /// Connects to the database and makes it ready: migrations, search
@@ -102,18 +103,31 @@ impl Target for Registry {
 
     async fn build(config: &RegistryConfig, ctx: &Context) -> anyhow::Result<Self> {
         let db = prepare(config, ctx).await?;
-        let (listener, addr) = server::bind(config.listen).await?;
-        tracing::info!(%addr, "registry built");
-        Ok(Self {
-            db,
+        let service = RegistryService {
+            db: db.clone(),
             target: programme::Target {
                 suppliers: config.target_suppliers,
                 year: config.target_year,
             },
+        };
+        let check = Authenticate::new(ctx.principal_key.clone());
+        let routes = tonic::service::Routes::new(SupplierRegistryServer::with_interceptor(
+            service.clone(),
+            check.clone(),
+        ))
+        .add_service(InstituteDirectoryServer::with_interceptor(service, check));
+        let (listener, addr) = server::bind(config.listen).await?;
+        tracing::info!(%addr, "registry built");
+        Ok(Self {
+            db,
+            routes,
             listener,
             addr,
-            key: ctx.principal_key.clone(),
         })
+    }
+
+    fn local_service(&self) -> Option<gearshift_platform::target::LocalService> {
+        Some(server::local_service(self.routes.clone()))
     }
 
     fn local_addr(&self) -> SocketAddr {
@@ -121,16 +135,6 @@ impl Target for Registry {
     }
 
     async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let service = RegistryService {
-            db: self.db.clone(),
-            target: self.target,
-        };
-        let api = SupplierRegistryServer::with_interceptor(
-            service.clone(),
-            Authenticate::new(self.key.clone()),
-        );
-        let directory =
-            InstituteDirectoryServer::with_interceptor(service, Authenticate::new(self.key));
         let db = self.db.clone();
         let readiness: ReadinessCheck = Arc::new(move || {
             let db = db.clone();
@@ -140,9 +144,14 @@ impl Target for Registry {
             self.db.clone(),
             shutdown.clone(),
         ));
-        let routes = tonic::service::Routes::new(api).add_service(directory);
-        let result =
-            server::serve_grpc(self.listener, routes, Self::SERVICES, readiness, shutdown).await;
+        let result = server::serve_grpc(
+            self.listener,
+            self.routes,
+            Self::SERVICES,
+            readiness,
+            shutdown,
+        )
+        .await;
         maintenance.abort();
         self.db.close().await;
         result

@@ -18,13 +18,13 @@ use super::{Authenticator, hash_secret, new_secret};
 pub struct ApiKeysService {
     db: db::Db,
     auth: Arc<Authenticator>,
-    registry: tonic::transport::Channel,
+    registry: crate::Backend,
 }
 
 impl ApiKeysService {
     /// `registry` is where the subjects of `institute:` and `supplier:`
     /// keys are looked up.
-    pub fn new(db: db::Db, auth: Arc<Authenticator>, registry: tonic::transport::Channel) -> Self {
+    pub fn new(db: db::Db, auth: Arc<Authenticator>, registry: crate::Backend) -> Self {
         Self { db, auth, registry }
     }
 
