@@ -125,6 +125,8 @@ pub struct GatewayState {
     pub backends: HashMap<String, Backend>,
     pub auth: Arc<iam::Authenticator>,
     pub principal_key: PrincipalKey,
+    /// Signed principals reused while fresh (`PrincipalKey::sign_cached`).
+    pub signed: gearshift_platform::principal::SignedTokens,
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
     pub cors: browser::CorsPolicy,
@@ -256,6 +258,7 @@ impl Target for Gateway {
                 backends,
                 auth,
                 principal_key: ctx.principal_key.clone(),
+                signed: Default::default(),
                 request_timeout: config.request_timeout,
                 max_body_bytes: config.max_body_bytes,
                 cors,

@@ -117,11 +117,11 @@ async fn call(
     let input = parse_message(route.input(), json)?;
 
     let mut metadata = MetadataMap::new();
-    let token = state.principal_key.sign(&principal);
-    metadata.insert(
-        gearshift_platform::principal::METADATA_KEY,
-        MetadataValue::try_from(token.as_str()).map_err(|_| internal("principal token"))?,
-    );
+    let token = state
+        .principal_key
+        .sign_cached(&state.signed, &principal)
+        .map_err(|_| internal("principal token"))?;
+    metadata.insert(gearshift_platform::principal::METADATA_KEY, token);
     for (header, key) in [
         (
             "idempotency-key",
