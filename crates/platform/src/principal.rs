@@ -139,15 +139,12 @@ impl fmt::Debug for PrincipalKey {
     }
 }
 
+type Token = tonic::metadata::MetadataValue<tonic::metadata::Ascii>;
+
 /// Tokens signed for principals, by (subject, role), with their expiry.
 #[derive(Debug, Default)]
 pub struct SignedTokens(
-    std::sync::RwLock<
-        std::collections::HashMap<
-            (String, String),
-            (tonic::metadata::MetadataValue<tonic::metadata::Ascii>, u64),
-        >,
-    >,
+    std::sync::RwLock<std::collections::HashMap<(String, String), (Token, u64)>>,
 );
 
 const SIGNED_TOKENS_MAX: usize = 10_000;
@@ -195,11 +192,7 @@ impl PrincipalKey {
     /// Signs `principal` for the next hop, reusing a token signed earlier
     /// while it has more than half its life left: signing (JSON, base64,
     /// HMAC) on every request is work the gateway need not do.
-    pub fn sign_cached(
-        &self,
-        cache: &SignedTokens,
-        principal: &Principal,
-    ) -> Result<tonic::metadata::MetadataValue<tonic::metadata::Ascii>, Error> {
+    pub fn sign_cached(&self, cache: &SignedTokens, principal: &Principal) -> Result<Token, Error> {
         let now = unix_now();
         let id = (principal.subject.clone(), principal.role.to_string());
         if let Some((token, exp)) = cache.0.read().unwrap_or_else(|e| e.into_inner()).get(&id)
