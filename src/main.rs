@@ -4,6 +4,12 @@
 #![forbid(unsafe_code)]
 
 use clap::Parser;
+
+// glibc's malloc and free took ~16 % of the gateway's CPU under load
+// (BENCHMARKS.md); mimalloc's thread-local heaps suit the many small,
+// short-lived allocations of a request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use gearshift::{Cli, Command, Platform, ServeArgs};
 use gearshift_platform::shutdown::{self, Shutdown};
 

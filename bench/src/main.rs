@@ -47,6 +47,18 @@ struct Args {
     /// Requests in flight at once for the list loads.
     #[arg(long, default_value_t = 4)]
     list_concurrency: usize,
+    /// The comparison table: the single GET and the 50-item page through the
+    /// gateway, over direct gRPC and (with --peer-gateway) through the
+    /// grpc-gateway peer, at 1, 32 and 64 in flight.
+    #[arg(long)]
+    matrix: bool,
+    /// Run the gateway and the registry as separate processes.
+    #[arg(long)]
+    split: bool,
+    /// The grpc-gateway peer binary (../shared/peers/grpc-gateway builds it),
+    /// put in front of the same registry.
+    #[arg(long)]
+    peer_gateway: Option<PathBuf>,
 }
 
 /// Filtered list pages the `list` load asks for, each measured on its own.
@@ -204,7 +216,8 @@ async fn seed(
 }
 
 struct Server {
-    child: Child,
+    /// The gateway (or the all-in-one process) first.
+    children: Vec<Child>,
     http: String,
     grpc: String,
     data: tempfile::TempDir,
@@ -212,11 +225,30 @@ struct Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
+        for child in &mut self.children {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Waits until `url` answers 200.
+async fn wait_ready(url: &str, started: Instant) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client.get(url).send().await
+            && r.status() == 200
+        {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(30),
+            "{url} not ready in 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -238,41 +270,227 @@ fn rss_kib(pid: u32) -> Option<u64> {
 async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
     let data = tempfile::tempdir()?;
     let (http, grpc) = (free_port()?, free_port()?);
-    let mut cmd = Command::new(&args.binary);
-    cmd.env("GEARSHIFT_DATA_DIR", data.path())
-        .env("GEARSHIFT_GATEWAY_LISTEN", format!("127.0.0.1:{http}"))
-        .env("GEARSHIFT_REGISTRY_LISTEN", format!("127.0.0.1:{grpc}"))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    if let Some(url) = &args.registry_database_url {
-        cmd.env("GEARSHIFT_REGISTRY_DATABASE_URL", url);
-    }
-    if let Some(url) = &args.gateway_database_url {
-        cmd.env("GEARSHIFT_GATEWAY_DATABASE_URL", url);
-    }
+    let command = |target: &str| {
+        let mut cmd = Command::new(&args.binary);
+        cmd.env("GEARSHIFT_TARGET", target)
+            .env("GEARSHIFT_DATA_DIR", data.path())
+            .env("GEARSHIFT_GATEWAY_LISTEN", format!("127.0.0.1:{http}"))
+            .env("GEARSHIFT_REGISTRY_LISTEN", format!("127.0.0.1:{grpc}"))
+            .env(
+                "GEARSHIFT_REGISTRY_ADDR",
+                format!("http://127.0.0.1:{grpc}"),
+            )
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(url) = &args.registry_database_url {
+            cmd.env("GEARSHIFT_REGISTRY_DATABASE_URL", url);
+        }
+        if let Some(url) = &args.gateway_database_url {
+            cmd.env("GEARSHIFT_GATEWAY_DATABASE_URL", url);
+        }
+        cmd
+    };
     let started = Instant::now();
-    let child = cmd.spawn()?;
+    let mut children = Vec::new();
+    if args.split {
+        // The registry first: it makes the shared principal secret.
+        children.push(command("registry").spawn()?);
+        wait_ready(&format!("http://127.0.0.1:{grpc}/readyz"), started).await?;
+        children.insert(0, command("gateway").spawn()?);
+    } else {
+        children.push(command("all").spawn()?);
+    }
     let server = Server {
-        child,
+        children,
         http: format!("http://127.0.0.1:{http}"),
         grpc: format!("http://127.0.0.1:{grpc}"),
         data,
     };
-    let client = reqwest::Client::new();
-    loop {
-        if let Ok(r) = client.get(format!("{}/readyz", server.http)).send().await
-            && r.status() == 200
-        {
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(30),
-            "not ready in 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait_ready(&format!("{}/readyz", server.http), started).await?;
     Ok((server, started.elapsed()))
+}
+
+/// The grpc-gateway peer in front of the registry at `grpc`; killed on drop.
+struct Peer(Child, String);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_peer(binary: &PathBuf, grpc: &str) -> anyhow::Result<Peer> {
+    let port = free_port()?;
+    let child = Command::new(binary)
+        .args(["-listen", &format!("127.0.0.1:{port}")])
+        .args(["-backend", grpc.trim_start_matches("http://")])
+        .args(["-emit-defaults"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let peer = Peer(child, format!("http://127.0.0.1:{port}"));
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(10),
+            "the peer did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok(peer)
+}
+
+/// One HTTP GET, counted as a success on 200 with the whole body read.
+async fn http_get(http: &reqwest::Client, url: &str, header: (&str, &str)) -> bool {
+    match http.get(url).header(header.0, header.1).send().await {
+        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The comparison table: GET by id and a 50-item page, through the gateway,
+/// over direct gRPC and through the peer, at 1, 32 and 64 in flight.
+async fn matrix(
+    args: &Args,
+    server: &Server,
+    channel: tonic::transport::Channel,
+    key: &PrincipalKey,
+    admin: &str,
+    ids: Arc<Vec<String>>,
+) -> anyhow::Result<()> {
+    let peer = match &args.peer_gateway {
+        Some(binary) => Some(start_peer(binary, &server.grpc).await?),
+        None => None,
+    };
+    let mode = if args.split {
+        "gateway and registry as separate processes"
+    } else {
+        "one process"
+    };
+    println!("## {mode}\n");
+    println!(
+        "| load | in flight | gateway req/s | p50 | p99 | direct req/s | p50 | p99 | gateway/direct | peer req/s | p50 | p99 | gateway/peer |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let us = |d: Duration| format!("{:.0} µs", d.as_secs_f64() * 1e6);
+    for op in ["GET /v1/suppliers/{id}", "GET /v1/suppliers?pageSize=50"] {
+        let page = op.contains("pageSize");
+        for concurrency in [1usize, 32, 64] {
+            let http = reqwest::Client::builder()
+                .pool_max_idle_per_host(concurrency)
+                .tcp_nodelay(true)
+                .build()?;
+            let url_for = {
+                let ids = ids.clone();
+                move |base: &str, i: usize| {
+                    if page {
+                        format!("{base}/v1/suppliers?pageSize=50")
+                    } else {
+                        format!("{base}/v1/suppliers/{}", ids[i % ids.len()])
+                    }
+                }
+            };
+            let gateway = {
+                let (http, base, url_for) = (http.clone(), server.http.clone(), url_for.clone());
+                let auth = Arc::new(format!("Bearer {admin}"));
+                load("gateway", concurrency, args.seconds, move |i| {
+                    let (http, url, auth) = (http.clone(), url_for(&base, i), auth.clone());
+                    async move { http_get(&http, &url, ("authorization", &auth)).await }
+                })
+                .await
+            };
+            let direct = {
+                let (channel, key, ids) = (channel.clone(), key.clone(), ids.clone());
+                load("direct", concurrency, args.seconds, move |i| {
+                    let mut client = SupplierRegistryClient::new(channel.clone());
+                    let id = ids[i % ids.len()].clone();
+                    let key = key.clone();
+                    async move {
+                        if page {
+                            let request = pb::ListSuppliersRequest {
+                                page_size: 50,
+                                ..Default::default()
+                            };
+                            client.list_suppliers(signed(request, &key)).await.is_ok()
+                        } else {
+                            client
+                                .get_supplier(signed(pb::GetSupplierRequest { id }, &key))
+                                .await
+                                .is_ok()
+                        }
+                    }
+                })
+                .await
+            };
+            let peer_stats = match &peer {
+                Some(peer) => {
+                    let (http, base, url_for) = (http.clone(), peer.1.clone(), url_for.clone());
+                    // The peer does no authentication: it forwards a principal
+                    // signed here, as the gateway would.
+                    let token = Arc::new(key.sign(&Principal {
+                        subject: "key_bench".into(),
+                        role: Role::Operator,
+                    }));
+                    Some(
+                        load("peer", concurrency, args.seconds, move |i| {
+                            let (http, url, token) =
+                                (http.clone(), url_for(&base, i), token.clone());
+                            async move {
+                                http_get(
+                                    &http,
+                                    &url,
+                                    ("grpc-metadata-x-gearshift-principal", &token),
+                                )
+                                .await
+                            }
+                        })
+                        .await,
+                    )
+                }
+                None => None,
+            };
+            let errors =
+                gateway.errors + direct.errors + peer_stats.as_ref().map_or(0, |p| p.errors);
+            let (peer_cols, ratio_peer) = match &peer_stats {
+                Some(p) => (
+                    format!(
+                        "{:.0} | {} | {}",
+                        p.rps(),
+                        us(p.percentile(0.5)),
+                        us(p.percentile(0.99))
+                    ),
+                    format!("{:.2}", gateway.rps() / p.rps()),
+                ),
+                None => ("– | – | –".into(), "–".into()),
+            };
+            println!(
+                "| {op} | {concurrency} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} | {peer_cols} | {ratio_peer} |{}",
+                gateway.rps(),
+                us(gateway.percentile(0.5)),
+                us(gateway.percentile(0.99)),
+                direct.rps(),
+                us(direct.percentile(0.5)),
+                us(direct.percentile(0.99)),
+                gateway.rps() / direct.rps(),
+                if errors > 0 {
+                    format!(" {errors} errors")
+                } else {
+                    String::new()
+                },
+            );
+            if concurrency == 1 {
+                let mean = direct.latencies.iter().sum::<Duration>()
+                    / direct.latencies.len().max(1) as u32;
+                println!(
+                    "|  | added latency at 1 in flight (gateway p50 − direct mean): {} |",
+                    us(gateway.percentile(0.5).saturating_sub(mean))
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn signed<T>(message: T, key: &PrincipalKey) -> tonic::Request<T> {
@@ -377,10 +595,15 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let (server, ready_after) = start(&args).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle_rss = rss_kib(server.child.id()).unwrap_or(0);
+    let idle_rss: u64 = server.children.iter().filter_map(|c| rss_kib(c.id())).sum();
     println!("start to /readyz 200: {} ms", ready_after.as_millis());
     println!(
-        "idle resident memory (all-in-one): {:.1} MiB",
+        "idle resident memory ({}): {:.1} MiB",
+        if args.split {
+            "both processes"
+        } else {
+            "all-in-one"
+        },
         idle_rss as f64 / 1024.0
     );
 
@@ -410,6 +633,9 @@ async fn main() -> anyhow::Result<()> {
         args.seconds
     );
     let ids = Arc::new(ids);
+    if args.matrix {
+        return matrix(&args, &server, channel, &key, &admin, ids).await;
+    }
     let runs = |name: &str| args.loads.iter().any(|l| l == name);
 
     let http = reqwest::Client::builder()
