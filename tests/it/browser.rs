@@ -288,9 +288,7 @@ fn portal_page(api: &str, key: &str, number: &str) -> String {
 async fn in_a_browser_the_reference_page_lists_every_operation() {
     let Some(browser) = browser() else { return };
     let app = spawn_app(Engine::Sqlite).await;
-    let doc = TestApp::send(app.request(Method::GET, "/openapi.json", None))
-        .await
-        .body;
+    let doc = app.openapi().await;
 
     let dom = rendered(&browser, format!("{}/docs", app.base)).await;
 

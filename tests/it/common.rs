@@ -213,6 +213,13 @@ impl TestApp {
         Self::send(self.request(Method::PATCH, path, Some(key)).json(&body)).await
     }
 
+    /// The OpenAPI document the gateway serves.
+    pub async fn openapi(&self) -> Value {
+        let r = Self::send(self.request(Method::GET, "/openapi.json", None)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body
+    }
+
     /// Creates an API key with `role` as the operator and returns its secret.
     pub async fn key_for(&self, role: &str) -> String {
         let r = self

@@ -46,15 +46,7 @@ async fn a_request_in_flight_at_shutdown_is_answered_and_stored(engine: Engine) 
 
 async fn openapi_lists_exactly_the_served_routes(engine: Engine) {
     let app = spawn_app(engine).await;
-    let doc: Value = app
-        .client
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.openapi().await;
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     // OpenAPI forbids two templates that differ only in variable names.
@@ -261,15 +253,7 @@ async fn problems_carry_a_trace_id(engine: Engine) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_field_bound_by_the_path_cannot_come_from_the_query() {
     let app = spawn_app(Engine::Sqlite).await;
-    let doc: Value = app
-        .client
-        .get(format!("{}/openapi.json", app.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.openapi().await;
     let mut checked = 0;
     for (path, operations) in doc["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {
@@ -353,9 +337,7 @@ async fn a_field_bound_by_the_path_cannot_come_from_the_query() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_document_says_exactly_what_each_route_takes() {
     let app = spawn_app(Engine::Sqlite).await;
-    let doc: Value = TestApp::send(app.request(Method::GET, "/openapi.json", None))
-        .await
-        .body;
+    let doc: Value = app.openapi().await;
     let paths = doc["paths"].as_object().unwrap();
     let header = |op: &Value, name: &str| {
         op["parameters"]
