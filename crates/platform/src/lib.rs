@@ -1,7 +1,9 @@
-//! Shared plumbing for every Gearshift service, written once: configuration
-//! pieces, telemetry, storage on SQLite or PostgreSQL, the error model, the
-//! signed principal, idempotency, pagination tokens, the outbox, and the gRPC
-//! server frame (health, reflection, `/healthz`, `/readyz`, `/metrics`).
+//! Shared plumbing for every Gearshift service, written once: what a target
+//! is (`target`, `config`), the one write path (`write`), storage on SQLite
+//! or PostgreSQL (`db`, `sql`), the error model, the clock and the business
+//! calendar, telemetry, the signed principal, idempotency, pagination, the
+//! outbox, and the gRPC server frame (health, reflection, `/healthz`,
+//! `/readyz`, `/metrics`, in-process calls).
 //!
 //! Invariant: nothing here knows about a particular service's nouns. A service
 //! crate depends on this one, never the other way round.
