@@ -197,3 +197,38 @@ async fn the_in_process_service_still_checks_the_principal() {
     assert_eq!(refused.code(), tonic::Code::Unauthenticated);
     assert!(client.list_suppliers(sign(&key)).await.is_ok());
 }
+
+/// The caller's trace reaches the audit trail: the event a write leaves
+/// carries the trace id of the request, in-process and over the network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_records_the_callers_trace_in_its_event() {
+    use sqlx::Connection;
+    for (dispatch, trace) in [
+        (Dispatch::Auto, "4bf92f3577b34da6a3ce929d0e0e4736"),
+        (Dispatch::Network, "5c0a93f1a9b34da6a3ce929d0e0e4737"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut args = test_args(Engine::Sqlite, dir.path()).await;
+        args.gateway.dispatch = dispatch;
+        let registry_db = args.registry.database_url.clone().unwrap();
+        let app = spawn_with(args, dir).await;
+
+        let r = TestApp::send(
+            app.request(reqwest::Method::POST, "/v1/suppliers", Some(&app.admin_key))
+                .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+                .json(&json!({"businessNumber": SAMSUNG, "legalName": "광주정밀"})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+
+        sqlx::any::install_default_drivers();
+        let mut db = sqlx::AnyConnection::connect(&registry_db).await.unwrap();
+        let (recorded,): (String,) = sqlx::query_as(
+            "SELECT trace_id FROM outbox_events WHERE event_type = 'supplier.created'",
+        )
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        assert_eq!(recorded, trace, "{dispatch:?}");
+    }
+}

@@ -73,19 +73,43 @@ where
     }
     let provider = builder.build();
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    subscriber(format, &log_filter, &provider, writer)?.try_init()?;
+    let spans = if exporting {
+        TraceSpans::All
+    } else {
+        TraceSpans::Requests
+    };
+    subscriber(format, &log_filter, &provider, spans, writer)?.try_init()?;
     if exporting {
         tracing::info!("exporting traces over OTLP");
     }
     Ok(TelemetryGuard { provider })
 }
 
+/// Which spans become OpenTelemetry spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceSpans {
+    /// Every span [`TRACE_FILTER`] admits: each request, gRPC hop, handler
+    /// and store call (when traces are exported).
+    All,
+    /// Only the spans that begin a request in a process (`http.request`,
+    /// `grpc.server`): enough for trace ids in problem documents, logs and
+    /// events, and for `traceparent` to travel on. Each OpenTelemetry span
+    /// costs a measurable part of a request (BENCHMARKS.md), so when nothing
+    /// is exported the rest stay plain tracing spans.
+    Requests,
+}
+
+/// The spans that begin a request in a process.
+const REQUEST_SPANS: [&str; 2] = ["http.request", "grpc.server"];
+
 /// The subscriber `init` installs: log lines filtered by `log_filter`, and
-/// OpenTelemetry spans filtered by [`TRACE_FILTER`], each on its own.
+/// OpenTelemetry spans filtered by [`TRACE_FILTER`] and `spans`, each on
+/// its own.
 pub fn subscriber<W>(
     format: LogFormat,
     log_filter: &str,
     provider: &SdkTracerProvider,
+    spans: TraceSpans,
     writer: W,
 ) -> anyhow::Result<impl tracing::Subscriber + Send + Sync>
 where
@@ -93,9 +117,26 @@ where
 {
     let log_filter = EnvFilter::from_str(log_filter)
         .map_err(|e| anyhow::anyhow!("RUST_LOG {log_filter:?} is not a filter: {e}"))?;
+    // Each attribute and timer here is paid on every span of every request:
+    // busy/idle timing (two clock reads per enter/exit), source locations,
+    // thread names.
     let otel = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer("gearshift"))
-        .with_filter(EnvFilter::from_str(TRACE_FILTER)?);
+        .with_tracked_inactivity(false)
+        .with_location(false)
+        .with_threads(false);
+    let trace_filter = EnvFilter::from_str(TRACE_FILTER)?;
+    let otel = match spans {
+        TraceSpans::All => otel.with_filter(trace_filter).boxed(),
+        TraceSpans::Requests => otel
+            .with_filter(tracing_subscriber::filter::FilterExt::and(
+                trace_filter,
+                tracing_subscriber::filter::filter_fn(|meta| {
+                    !meta.is_span() || REQUEST_SPANS.contains(&meta.name())
+                }),
+            ))
+            .boxed(),
+    };
     let logs = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(writer)
@@ -114,7 +155,7 @@ where
 
 /// The current trace id (32 hex digits), or empty when there is none.
 pub fn current_trace_id() -> String {
-    let cx = tracing::Span::current().context();
+    let cx = current_context();
     let span = cx.span();
     let sc = span.span_context();
     if sc.is_valid() {
@@ -124,9 +165,35 @@ pub fn current_trace_id() -> String {
     }
 }
 
+/// The OpenTelemetry context of the nearest span, from the current one up,
+/// that is an OpenTelemetry span ([`TraceSpans::Requests`] leaves the inner
+/// ones plain).
+fn current_context() -> opentelemetry::Context {
+    use tracing_subscriber::registry::LookupSpan;
+    let current = tracing::Span::current();
+    tracing::dispatcher::get_default(|dispatch| {
+        let (Some(id), Some(registry)) = (
+            current.id(),
+            dispatch.downcast_ref::<tracing_subscriber::Registry>(),
+        ) else {
+            return current.context();
+        };
+        // Collected first: no span's extensions may be held while the
+        // OpenTelemetry layer reads them.
+        let scope: Vec<tracing::span::Id> = match registry.span(&id) {
+            Some(span) => span.scope().map(|s| s.id()).collect(),
+            None => return current.context(),
+        };
+        scope
+            .iter()
+            .find_map(|id| tracing_opentelemetry::get_otel_context(id, dispatch))
+            .unwrap_or_else(|| current.context())
+    })
+}
+
 /// Writes the current span's context into outgoing gRPC metadata.
 pub fn inject(metadata: &mut tonic::metadata::MetadataMap) {
-    let cx = tracing::Span::current().context();
+    let cx = current_context();
     TraceContextPropagator::new().inject_context(&cx, &mut MetadataInjector(metadata));
 }
 
@@ -171,13 +238,23 @@ mod tests {
     fn trace_ids_do_not_depend_on_the_log_level() {
         let provider = SdkTracerProvider::builder().build();
         for log_filter in ["info", "warn", "error", "off"] {
-            let subscriber =
-                subscriber(LogFormat::Text, log_filter, &provider, std::io::sink).unwrap();
+            let subscriber = subscriber(
+                LogFormat::Text,
+                log_filter,
+                &provider,
+                TraceSpans::Requests,
+                std::io::sink,
+            )
+            .unwrap();
             tracing::subscriber::with_default(subscriber, || {
-                let span = tracing::info_span!("request");
+                let span = tracing::info_span!("http.request");
                 let _entered = span.enter();
                 let id = current_trace_id();
                 assert_eq!(id.len(), 32, "RUST_LOG={log_filter}: trace id {id:?}");
+                // A handler's or store's span inside the request: the same trace.
+                let inner = tracing::info_span!("handler");
+                let _inner = inner.enter();
+                assert_eq!(current_trace_id(), id, "RUST_LOG={log_filter}");
             });
         }
     }
@@ -185,9 +262,15 @@ mod tests {
     #[test]
     fn a_bad_log_filter_is_a_clear_error() {
         let provider = SdkTracerProvider::builder().build();
-        let err = subscriber(LogFormat::Json, "info,=x=y", &provider, std::io::sink)
-            .err()
-            .expect("refused");
+        let err = subscriber(
+            LogFormat::Json,
+            "info,=x=y",
+            &provider,
+            TraceSpans::All,
+            std::io::sink,
+        )
+        .err()
+        .expect("refused");
         assert!(err.to_string().contains("RUST_LOG"), "{err}");
     }
 }
