@@ -1,10 +1,14 @@
 //! Logs and traces, configured once by the binary (`init`); libraries only
 //! emit `tracing` events and spans.
 //!
-//! Every span is also an OpenTelemetry span, so each request has a trace id
-//! from the gateway through each gRPC hop (W3C `traceparent` in metadata) to
-//! the SQL it runs, and the id appears in logs and problem documents. Spans
-//! are exported over OTLP/gRPC only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+//! Every request has a W3C trace context from the gateway through each gRPC
+//! hop (`traceparent` in metadata), and its trace id appears in logs,
+//! problem documents and outbox events. With `OTEL_EXPORTER_OTLP_ENDPOINT`
+//! set, every span is an OpenTelemetry span, exported over OTLP/gRPC (one
+//! trace down to each SQL statement). Without it, nothing would read those
+//! spans, so a small layer here keeps just the trace context on the spans
+//! that begin a request ([`TraceSpans::Requests`]): each OpenTelemetry span
+//! costs a measurable part of a request (BENCHMARKS.md).
 
 use std::str::FromStr;
 
@@ -85,18 +89,104 @@ where
     Ok(TelemetryGuard { provider })
 }
 
-/// Which spans become OpenTelemetry spans.
+/// Which spans carry the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TraceSpans {
-    /// Every span [`TRACE_FILTER`] admits: each request, gRPC hop, handler
-    /// and store call (when traces are exported).
+    /// Every span [`TRACE_FILTER`] admits is an OpenTelemetry span: each
+    /// request, gRPC hop, handler and store call (when traces are exported).
     All,
     /// Only the spans that begin a request in a process (`http.request`,
-    /// `grpc.server`): enough for trace ids in problem documents, logs and
-    /// events, and for `traceparent` to travel on. Each OpenTelemetry span
-    /// costs a measurable part of a request (BENCHMARKS.md), so when nothing
-    /// is exported the rest stay plain tracing spans.
+    /// `grpc.server`) carry a trace context, kept by [`LocalTraceLayer`]:
+    /// enough for trace ids in problem documents, logs and events, and for
+    /// `traceparent` to travel on, without OpenTelemetry's cost.
     Requests,
+}
+
+/// A request span's W3C trace context (when nothing is exported).
+#[derive(Debug, Clone, Copy)]
+struct LocalTrace {
+    trace_id: [u8; 16],
+    span_id: [u8; 8],
+}
+
+impl LocalTrace {
+    fn random_span_id() -> [u8; 8] {
+        let mut id = [0u8; 8];
+        // Trace ids correlate, they guard nothing: a failed random source
+        // leaves zeros, which the format check below treats as no trace.
+        let _ = getrandom::fill(&mut id);
+        id
+    }
+
+    fn traceparent(&self) -> String {
+        format!(
+            "00-{}-{}-01",
+            crate::idempotency::hex(&self.trace_id),
+            crate::idempotency::hex(&self.span_id)
+        )
+    }
+}
+
+/// `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`, with a non-zero trace id.
+fn parse_traceparent(value: &str) -> Option<[u8; 16]> {
+    let mut parts = value.trim().split('-');
+    let (version, trace, span, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if version.len() != 2 || trace.len() != 32 || span.len() != 16 || flags.len() != 2 {
+        return None;
+    }
+    let mut id = [0u8; 16];
+    for (i, byte) in id.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(trace.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    (id != [0u8; 16]).then_some(id)
+}
+
+/// Gives each span that begins a request a trace context: its parent
+/// request span's trace (an in-process call), or a new one; the caller's
+/// `traceparent` replaces it (`set_parent_from`).
+pub struct LocalTraceLayer;
+
+impl<S> tracing_subscriber::Layer<S> for LocalTraceLayer
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if !REQUEST_SPANS.contains(&attrs.metadata().name()) {
+            return;
+        }
+        let Some(span) = ctx.span(id) else { return };
+        let inherited = span
+            .scope()
+            .skip(1)
+            .find_map(|s| s.extensions().get::<LocalTrace>().map(|t| t.trace_id));
+        let trace_id = inherited.unwrap_or_else(|| {
+            let mut id = [0u8; 16];
+            let _ = getrandom::fill(&mut id);
+            id
+        });
+        span.extensions_mut().insert(LocalTrace {
+            trace_id,
+            span_id: LocalTrace::random_span_id(),
+        });
+    }
+}
+
+/// The trace context of the nearest request span, from the current one up.
+fn local_trace() -> Option<LocalTrace> {
+    use tracing_subscriber::registry::LookupSpan;
+    let current = tracing::Span::current();
+    tracing::dispatcher::get_default(|dispatch| {
+        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+        let span = registry.span(&current.id()?)?;
+        span.scope()
+            .find_map(|s| s.extensions().get::<LocalTrace>().copied())
+    })
 }
 
 /// The spans that begin a request in a process.
@@ -120,22 +210,18 @@ where
     // Each attribute and timer here is paid on every span of every request:
     // busy/idle timing (two clock reads per enter/exit), source locations,
     // thread names.
-    let otel = tracing_opentelemetry::layer()
-        .with_tracer(provider.tracer("gearshift"))
-        .with_tracked_inactivity(false)
-        .with_location(false)
-        .with_threads(false);
     let trace_filter = EnvFilter::from_str(TRACE_FILTER)?;
-    let otel = match spans {
-        TraceSpans::All => otel.with_filter(trace_filter).boxed(),
-        TraceSpans::Requests => otel
-            .with_filter(tracing_subscriber::filter::FilterExt::and(
-                trace_filter,
-                tracing_subscriber::filter::filter_fn(|meta| {
-                    !meta.is_span() || REQUEST_SPANS.contains(&meta.name())
-                }),
-            ))
+    let traces = match spans {
+        // Each attribute and timer here is paid on every span: busy/idle
+        // timing (clock reads per enter/exit), source locations, threads.
+        TraceSpans::All => tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("gearshift"))
+            .with_tracked_inactivity(false)
+            .with_location(false)
+            .with_threads(false)
+            .with_filter(trace_filter)
             .boxed(),
+        TraceSpans::Requests => LocalTraceLayer.with_filter(trace_filter).boxed(),
     };
     let logs = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
@@ -150,11 +236,14 @@ where
             .with_filter(log_filter)
             .boxed(),
     };
-    Ok(tracing_subscriber::registry().with(otel).with(logs))
+    Ok(tracing_subscriber::registry().with(traces).with(logs))
 }
 
 /// The current trace id (32 hex digits), or empty when there is none.
 pub fn current_trace_id() -> String {
+    if let Some(trace) = local_trace() {
+        return crate::idempotency::hex(&trace.trace_id);
+    }
     let cx = current_context();
     let span = cx.span();
     let sc = span.span_context();
@@ -193,12 +282,36 @@ fn current_context() -> opentelemetry::Context {
 
 /// Writes the current span's context into outgoing gRPC metadata.
 pub fn inject(metadata: &mut tonic::metadata::MetadataMap) {
+    if let Some(trace) = local_trace() {
+        if let Ok(value) = tonic::metadata::MetadataValue::try_from(trace.traceparent()) {
+            metadata.insert("traceparent", value);
+        }
+        return;
+    }
     let cx = current_context();
     TraceContextPropagator::new().inject_context(&cx, &mut MetadataInjector(metadata));
 }
 
 /// Makes `span` a child of the trace context in incoming headers, if any.
 pub fn set_parent_from(span: &tracing::Span, headers: &http::HeaderMap) {
+    let caller = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_traceparent);
+    let continued = tracing::dispatcher::get_default(|dispatch| {
+        use tracing_subscriber::registry::LookupSpan;
+        let registry = dispatch.downcast_ref::<tracing_subscriber::Registry>()?;
+        let span = registry.span(&span.id()?)?;
+        let mut extensions = span.extensions_mut();
+        let trace = extensions.get_mut::<LocalTrace>()?;
+        if let Some(trace_id) = caller {
+            trace.trace_id = trace_id;
+        }
+        Some(())
+    });
+    if continued.is_some() {
+        return;
+    }
     let cx = TraceContextPropagator::new().extract(&HeaderExtractor(headers));
     if cx.span().span_context().is_valid() {
         let _ = span.set_parent(cx);
@@ -257,6 +370,43 @@ mod tests {
                 assert_eq!(current_trace_id(), id, "RUST_LOG={log_filter}");
             });
         }
+    }
+
+    #[test]
+    fn a_callers_traceparent_is_continued_and_passed_on() {
+        let provider = SdkTracerProvider::builder().build();
+        for spans in [TraceSpans::Requests, TraceSpans::All] {
+            let subscriber =
+                subscriber(LogFormat::Text, "off", &provider, spans, std::io::sink).unwrap();
+            tracing::subscriber::with_default(subscriber, || {
+                let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+                let mut headers = http::HeaderMap::new();
+                headers.insert(
+                    "traceparent",
+                    format!("00-{trace}-00f067aa0ba902b7-01").parse().unwrap(),
+                );
+                let span = tracing::info_span!("http.request");
+                set_parent_from(&span, &headers);
+                let _entered = span.enter();
+                assert_eq!(current_trace_id(), trace, "{spans:?}");
+                let mut metadata = tonic::metadata::MetadataMap::new();
+                inject(&mut metadata);
+                let sent = metadata.get("traceparent").unwrap().to_str().unwrap();
+                assert!(
+                    sent.starts_with(&format!("00-{trace}-")),
+                    "{spans:?}: {sent}"
+                );
+                // The next hop's request span continues it.
+                let hop = tracing::info_span!("grpc.server");
+                let _hop = hop.enter();
+                assert_eq!(current_trace_id(), trace, "{spans:?}");
+            });
+        }
+        assert_eq!(
+            parse_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            None
+        );
+        assert_eq!(parse_traceparent("garbage"), None);
     }
 
     #[test]
