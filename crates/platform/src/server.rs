@@ -104,38 +104,10 @@ pub async fn serve_grpc(
 /// it drops the call, the handler's future is dropped with it, and an open
 /// transaction rolls back.
 pub fn local_service(routes: Routes) -> crate::target::LocalService {
-    crate::target::LocalService::new(CallSpan {
-        inner: RedMetrics {
-            inner: routes.prepare(),
-        },
+    crate::target::LocalService::new(RedMetrics {
+        inner: routes.prepare(),
+        span: true,
     })
-}
-
-/// Runs each call inside its `grpc.server` span (what `trace_fn` does for
-/// calls that arrive over the network).
-#[derive(Clone, Debug)]
-struct CallSpan<S> {
-    inner: S,
-}
-
-impl<S, B> tower::Service<http::Request<B>> for CallSpan<S>
-where
-    S: tower::Service<http::Request<B>>,
-    S::Future: Send + 'static,
-{
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<S::Response, S::Error>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let span = call_span(request.uri().path(), request.headers());
-        let future = self.inner.call(request);
-        Box::pin(tracing::Instrument::instrument(future, span))
-    }
 }
 
 /// `/healthz` (the process is alive), `/readyz` (it can serve), `/metrics`.
@@ -211,20 +183,27 @@ impl RedMetricsLayer {
     /// Wraps a gRPC service served in-process (not through [`serve_grpc`]),
     /// so its calls get the same method name and metrics.
     pub fn wrap<S>(service: S) -> RedMetrics<S> {
-        RedMetrics { inner: service }
+        RedMetrics {
+            inner: service,
+            span: false,
+        }
     }
 }
 
 impl<S> tower::Layer<S> for RedMetricsLayer {
     type Service = RedMetrics<S>;
     fn layer(&self, inner: S) -> Self::Service {
-        RedMetrics { inner }
+        // Over the network, `trace_fn` opens the call's span.
+        RedMetrics { inner, span: false }
     }
 }
 
 #[derive(Clone, Debug)]
 pub struct RedMetrics<S> {
     inner: S,
+    /// Open the call's `grpc.server` span here (calls made in-process, which
+    /// no server's `trace_fn` sees).
+    span: bool,
 }
 
 impl<S, B, ResBody> tower::Service<http::Request<B>> for RedMetrics<S>
@@ -249,9 +228,12 @@ where
             .headers()
             .get(http::header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"application/grpc"));
+        let span = self
+            .span
+            .then(|| call_span(request.uri().path(), request.headers()));
         let started = Instant::now();
         let future = self.inner.call(request);
-        Box::pin(async move {
+        let future = async move {
             let result = future.await;
             if grpc {
                 // Errors come back trailers-only, so the status is in the
@@ -271,7 +253,11 @@ where
                     .record(started.elapsed().as_secs_f64());
             }
             result
-        })
+        };
+        match span {
+            Some(span) => Box::pin(tracing::Instrument::instrument(future, span)),
+            None => Box::pin(future),
+        }
     }
 }
 

@@ -206,7 +206,7 @@ impl Target for Gateway {
             let backend = match (&endpoint.local, config.dispatch) {
                 (Some(local), Dispatch::Auto) => {
                     tracing::info!(service, "dispatch in-process");
-                    in_process(local.clone())
+                    as_backend(local.clone())
                 }
                 _ => {
                     let channel = match by_url.get(url) {
@@ -219,7 +219,7 @@ impl Target for Gateway {
                         }
                     };
                     tracing::info!(service, url, "dispatch over the network");
-                    in_process(channel)
+                    as_backend(channel)
                 }
             };
             backends.insert(service.to_string(), backend);
@@ -239,7 +239,7 @@ impl Target for Gateway {
         for own in OWN_SERVICES {
             backends.insert(
                 own.to_string(),
-                in_process(server::RedMetricsLayer::wrap(iam_service.clone())),
+                as_backend(server::RedMetricsLayer::wrap(iam_service.clone())),
             );
             services.push(own);
         }
