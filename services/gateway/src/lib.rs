@@ -374,7 +374,7 @@ impl Gateway {
 }
 
 /// Any gRPC service (a channel, or a server in this process) as a backend.
-fn in_process<S, B>(service: S) -> Backend
+fn as_backend<S, B>(service: S) -> Backend
 where
     S: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<B>>
         + Clone
