@@ -26,7 +26,9 @@ use crate::idempotency::Idempotency;
 use crate::outbox::{self, NewEvent};
 
 /// How many times a unit of work runs before a conflict is given up on.
-pub const MAX_ATTEMPTS: u32 = 6;
+/// A run loses a race only when another write to the same record committed,
+/// so with up to ten writers at once on one record every one gets through.
+pub const MAX_ATTEMPTS: u32 = 10;
 
 /// A unit of work's transaction: the connection to write through, the time
 /// the unit runs at, and the events it appended.
@@ -103,7 +105,7 @@ where
         match once(db, idempotency, &mut work).await {
             Err(e) if e.is_retryable() && attempt < MAX_ATTEMPTS => {
                 tracing::debug!(attempt, error = %e, "write conflicted; running it again");
-                tokio::time::sleep(backoff).await;
+                tokio::time::sleep(jittered(backoff)).await;
                 backoff = (backoff * 3).min(Duration::from_millis(500));
             }
             Err(e) if e.is_retryable() => {
@@ -116,6 +118,14 @@ where
         }
     }
     unreachable!("the last attempt returns")
+}
+
+/// Half of `backoff` plus a random part of the other half, so writers that
+/// lost the same race do not all come back at the same moment.
+fn jittered(backoff: Duration) -> Duration {
+    let mut byte = [0u8; 1];
+    let _ = getrandom::fill(&mut byte);
+    backoff / 2 + backoff / 2 * u32::from(byte[0]) / 255
 }
 
 async fn once<R, F, Fut>(
