@@ -102,6 +102,12 @@ impl Db {
                 Some(Duration::from_secs(1800))
             })
             .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings every connection it hands out by default: a round
+            // trip to the connection's worker thread on SQLite (a thread
+            // wake-up per read, ~10 % of a cached GET under load) for a file
+            // that cannot go away. PostgreSQL keeps the ping, which finds
+            // connections a server restart has cut.
+            .test_before_acquire(engine == Engine::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {

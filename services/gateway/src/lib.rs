@@ -24,6 +24,7 @@ use anyhow::Context as _;
 use axum::response::IntoResponse;
 use axum::serve::ListenerExt;
 use bytes::Bytes;
+use gearshift_platform::client;
 use gearshift_platform::db::Db;
 use gearshift_platform::principal::{Authenticate, PrincipalKey};
 use gearshift_platform::server::{self, ReadinessCheck};
@@ -33,37 +34,14 @@ use gearshift_proto::iam::v1::api_keys_server::ApiKeysServer;
 use prost_reflect::DescriptorPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 pub static MIGRATIONS: Migrator = sqlx::migrate!("./migrations");
 
 /// The gRPC services the gateway serves itself (in-process, over REST only).
 pub const OWN_SERVICES: &[&str] = &["gearshift.iam.v1.ApiKeys"];
 
-/// A gRPC service the gateway calls, over the network or in-process.
-pub type Backend = tower::util::BoxCloneSyncService<
-    http::Request<tonic::body::Body>,
-    http::Response<tonic::body::Body>,
-    BackendError,
->;
-
-/// A transport failure reaching a backend, carried as an UNAVAILABLE
-/// status so tonic's client finds it in the error's source chain and the
-/// caller gets 503, not 500 UNKNOWN. (A concrete type rather than a boxed
-/// `dyn Error`: with the latter, proving the client future `Send` runs into
-/// a compiler limitation with higher-ranked lifetimes.)
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BackendError(#[source] tonic::Status);
-
-impl BackendError {
-    fn unreachable(cause: tower::BoxError) -> Self {
-        tracing::warn!(error = %cause, "backend unreachable");
-        BackendError(tonic::Status::unavailable(
-            "the service behind this route is unreachable; retry shortly",
-        ))
-    }
-}
+pub use gearshift_platform::client::{Backend, BackendError};
 
 gearshift_platform::target_config! {
     /// The gateway's configuration (`gearshift serve --help`).
@@ -157,17 +135,6 @@ async fn prepare(config: &GatewayConfig, ctx: &Context) -> anyhow::Result<Db> {
     Ok(db)
 }
 
-/// A lazily connected channel to `url`.
-fn channel(url: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_string())
-        .with_context(|| {
-            format!("backend address {url:?} is not a URL like http://127.0.0.1:50051")
-        })?
-        .connect_timeout(Duration::from_secs(2))
-        .tcp_nodelay(true)
-        .connect_lazy())
-}
-
 impl Target for Gateway {
     const NAME: &'static str = "gateway";
     const SERVICES: &'static [&'static str] = OWN_SERVICES;
@@ -206,20 +173,20 @@ impl Target for Gateway {
             let backend = match (&endpoint.local, config.dispatch) {
                 (Some(local), Dispatch::Auto) => {
                     tracing::info!(service, "dispatch in-process");
-                    as_backend(local.clone())
+                    client::backend(local.clone())
                 }
                 _ => {
                     let channel = match by_url.get(url) {
                         Some(c) => c.clone(),
                         None => {
-                            let c = channel(url)?;
+                            let c = client::channel(url)?;
                             by_url.insert(url, c.clone());
                             channels.push((format!("{service} at {url}"), c.clone()));
                             c
                         }
                     };
                     tracing::info!(service, url, "dispatch over the network");
-                    as_backend(channel)
+                    client::backend(channel)
                 }
             };
             backends.insert(service.to_string(), backend);
@@ -239,7 +206,7 @@ impl Target for Gateway {
         for own in OWN_SERVICES {
             backends.insert(
                 own.to_string(),
-                as_backend(server::RedMetricsLayer::wrap(iam_service.clone())),
+                client::backend(server::RedMetricsLayer::wrap(iam_service.clone())),
             );
             services.push(own);
         }
@@ -371,27 +338,6 @@ impl Gateway {
                 .into_response()
             }))
     }
-}
-
-/// Any gRPC service (a channel, or a server in this process) as a backend.
-fn as_backend<S, B>(service: S) -> Backend
-where
-    S: tower::Service<http::Request<tonic::body::Body>, Response = http::Response<B>>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<tower::BoxError>,
-    B: http_body::Body<Data = Bytes> + Send + 'static,
-    B::Error: Into<tower::BoxError>,
-{
-    let service = tower::util::MapResponse::new(service, |r: http::Response<B>| {
-        r.map(tonic::body::Body::new)
-    });
-    Backend::new(tower::util::MapErr::new(service, |e: S::Error| {
-        BackendError::unreachable(e.into())
-    }))
 }
 
 async fn index() -> impl IntoResponse {

@@ -31,32 +31,18 @@ impl ApiKeysService {
     /// A key may name only an institute in the directory or a registered
     /// supplier: asks the registry, as the operator creating the key.
     async fn check_subject<T>(&self, request: &Request<T>, role: &Role) -> Result<(), Error> {
+        use gearshift_platform::client::outgoing;
         use gearshift_proto::registry::v1 as registry;
-        let token = request
-            .metadata()
-            .get(gearshift_platform::principal::METADATA_KEY)
-            .cloned();
-        fn forward<M>(
-            message: M,
-            token: &Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>,
-        ) -> Request<M> {
-            let mut outgoing = Request::new(message);
-            if let Some(token) = token {
-                outgoing
-                    .metadata_mut()
-                    .insert(gearshift_platform::principal::METADATA_KEY, token.clone());
-            }
-            outgoing.set_timeout(std::time::Duration::from_secs(5));
-            outgoing
-        }
+        const DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
         let (answer, what) = match role {
             Role::Institute(code) => (
                 registry::institute_directory_client::InstituteDirectoryClient::new(
                     self.registry.clone(),
                 )
-                .get_institute(forward(
+                .get_institute(outgoing(
+                    request,
                     registry::GetInstituteRequest { code: code.clone() },
-                    &token,
+                    DEADLINE,
                 ))
                 .await
                 .map(drop),
@@ -66,9 +52,10 @@ impl ApiKeysService {
                 registry::supplier_registry_client::SupplierRegistryClient::new(
                     self.registry.clone(),
                 )
-                .get_supplier(forward(
+                .get_supplier(outgoing(
+                    request,
                     registry::GetSupplierRequest { id: id.clone() },
-                    &token,
+                    DEADLINE,
                 ))
                 .await
                 .map(drop),
