@@ -125,6 +125,8 @@ macro_rules! targets {
 targets! {
     /// The supplier registry (gRPC).
     Registry => registry: gearshift_registry::Registry,
+    /// The one-stop support centre (gRPC).
+    Support => support: gearshift_support::Support,
     /// The HTTP gateway (REST, OpenAPI, API keys).
     Gateway => gateway: gearshift_gateway::Gateway,
 }
@@ -132,7 +134,7 @@ targets! {
 /// Options every target shares.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Which targets to run: all, or a comma-separated list of gateway, registry.
+    /// Which targets to run: all, or a comma-separated list of gateway, registry, support.
     #[arg(
         long,
         value_name = "TARGETS",

@@ -23,6 +23,12 @@ pub mod registry {
     }
 }
 
+pub mod support {
+    pub mod v1 {
+        tonic::include_proto!("gearshift.support.v1");
+    }
+}
+
 pub mod iam {
     pub mod v1 {
         tonic::include_proto!("gearshift.iam.v1");

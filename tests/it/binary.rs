@@ -30,6 +30,12 @@ fn start_with(data: &Path, http: u16, grpc: u16, env: &[(&str, &str)]) -> Child 
             "GEARSHIFT_REGISTRY_ADDR",
             format!("http://127.0.0.1:{grpc}"),
         )
+        // The support centre on a port of its own, so binaries started by
+        // tests running at once do not collide on its default.
+        .env(
+            "GEARSHIFT_SUPPORT_LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        )
         .env("GEARSHIFT_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

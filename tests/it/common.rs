@@ -72,8 +72,19 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 }
 
 pub async fn spawn_with(args: ServeArgs, dir: tempfile::TempDir) -> TestApp {
+    spawn_with_clock(args, dir, gearshift_platform::clock::Clock::system()).await
+}
+
+/// The platform reading "now" from `clock` (tests set time, never sleep).
+pub async fn spawn_with_clock(
+    args: ServeArgs,
+    dir: tempfile::TempDir,
+    clock: gearshift_platform::clock::Clock,
+) -> TestApp {
     init_logs();
-    let platform = Platform::build(&args).await.expect("platform builds");
+    let platform = Platform::build_with_clock(&args, clock)
+        .await
+        .expect("platform builds");
     let base = format!("http://{}", platform.gateway_addr().expect("gateway"));
     // Where the registry answers: here, or where the gateway was told.
     let registry_addr = platform

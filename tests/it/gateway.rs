@@ -159,6 +159,7 @@ fn annotated_rpcs() -> Vec<String> {
     use gearshift_platform::target::Target;
     let services: Vec<&str> = gearshift_registry::Registry::SERVICES
         .iter()
+        .chain(gearshift_support::Support::SERVICES)
         .chain(gearshift_gateway::OWN_SERVICES)
         .copied()
         .collect();

@@ -13,3 +13,4 @@ mod gateway;
 mod grpc;
 mod registry;
 mod suppliers;
+mod support;

@@ -98,3 +98,48 @@ macro_rules! target_config {
         }
     };
 }
+
+/// `10s`, `500ms`, `2m`, or a bare number of seconds.
+pub fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+    let raw = raw.trim();
+    let (number, unit) = raw
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| raw.split_at(i))
+        .unwrap_or((raw, "s"));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a duration like 10s or 500ms"))?;
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "s" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n * 60)),
+        _ => Err(format!("{raw:?}: use ms, s or m")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(
+            parse_duration("10s").unwrap(),
+            std::time::Duration::from_secs(10)
+        );
+        assert_eq!(
+            parse_duration("250ms").unwrap(),
+            std::time::Duration::from_millis(250)
+        );
+        assert_eq!(
+            parse_duration("2m").unwrap(),
+            std::time::Duration::from_secs(120)
+        );
+        assert_eq!(
+            parse_duration("7").unwrap(),
+            std::time::Duration::from_secs(7)
+        );
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5h").is_err());
+    }
+}

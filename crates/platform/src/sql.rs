@@ -18,6 +18,8 @@ use crate::Error;
 pub enum Value {
     Text(String),
     Int(i64),
+    /// SQL NULL (bound as a missing integer).
+    Null,
 }
 
 impl From<&str> for Value {
@@ -109,6 +111,7 @@ impl Conditions {
         let query = self.args.into_iter().fold(query, |q, v| match v {
             Value::Text(t) => q.bind(t),
             Value::Int(i) => q.bind(i),
+            Value::Null => q.bind(None::<i64>),
         });
         Ok(query.fetch_all(conn).await?)
     }

@@ -79,23 +79,7 @@ pub enum Dispatch {
     Network,
 }
 
-/// `10s`, `500ms`, `2m`, or a bare number of seconds.
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let raw = raw.trim();
-    let (number, unit) = raw
-        .find(|c: char| !c.is_ascii_digit())
-        .map(|i| raw.split_at(i))
-        .unwrap_or((raw, "s"));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("{raw:?} is not a duration like 10s or 500ms"))?;
-    match unit {
-        "ms" => Ok(Duration::from_millis(n)),
-        "s" => Ok(Duration::from_secs(n)),
-        "m" => Ok(Duration::from_secs(n * 60)),
-        _ => Err(format!("{raw:?}: use ms, s or m")),
-    }
-}
+pub use gearshift_platform::config::parse_duration;
 
 /// Everything a request handler needs.
 pub struct GatewayState {
@@ -364,20 +348,5 @@ async fn check_health(channel: Channel, name: &str) -> Result<(), String> {
         Ok(Ok(_)) => Err(format!("{name} is not serving")),
         Ok(Err(e)) => Err(format!("{name}: {}", e.message())),
         Err(_) => Err(format!("{name} did not answer within 1 s")),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_with_units() {
-        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("7").unwrap(), Duration::from_secs(7));
-        assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5h").is_err());
     }
 }

@@ -194,7 +194,11 @@ fn string_pattern(field: &FieldDescriptor, description: Option<&str>) -> Option<
     let id = |prefix: &str| Some(format!("^{prefix}_{ID_TAIL}$"));
     match field.name() {
         "supplier_id" | "ids" => id("sup"),
+        "ticket_id" => id("tkt"),
         "id" if message.ends_with("Event") => id("evt"),
+        "id" if message.contains("Comment") => id("cmt"),
+        "id" if message.contains("Ticket") => id("tkt"),
+        "id" if message.contains("RoutingRule") => id("rtr"),
         "id" if message.contains("StageChange") => id("stc"),
         "id" if message.contains("ApiKey") => id("key"),
         "id" if message.contains("Supplier") => id("sup"),

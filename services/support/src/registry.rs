@@ -1,0 +1,88 @@
+//! What the support centre asks the registry, over gRPC with the caller's
+//! principal and a deadline (`platform::client`). A registry that is down
+//! or slow is a 503 that names it; nothing is written before it answers.
+
+use std::time::Duration;
+
+use gearshift_platform::Error;
+use gearshift_platform::client::{Backend, outgoing};
+use gearshift_proto::registry::v1 as registry;
+use registry::institute_directory_client::InstituteDirectoryClient;
+use registry::supplier_registry_client::SupplierRegistryClient;
+use tonic::Request;
+
+/// How long a question to the registry may take.
+pub const DEADLINE: Duration = Duration::from_secs(3);
+
+/// The registry, as the support centre sees it.
+#[derive(Clone)]
+pub struct Registry {
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Registry")
+    }
+}
+
+fn unavailable(status: &tonic::Status) -> Error {
+    tracing::warn!(code = ?status.code(), message = status.message(), "the registry did not answer");
+    Error::Unavailable(
+        "the supplier registry could not be asked (it is down or slow); nothing was written, \
+         retry shortly"
+            .into(),
+    )
+}
+
+impl Registry {
+    pub fn new(backend: Backend) -> Self {
+        Self { backend }
+    }
+
+    /// The supplier `id`, as `request`'s caller may see it; `None` when
+    /// there is no such supplier.
+    pub async fn supplier<T>(
+        &self,
+        request: &Request<T>,
+        id: &str,
+    ) -> Result<Option<registry::Supplier>, Error> {
+        let answer = SupplierRegistryClient::new(self.backend.clone())
+            .get_supplier(outgoing(
+                request,
+                registry::GetSupplierRequest { id: id.to_string() },
+                DEADLINE,
+            ))
+            .await;
+        match answer {
+            Ok(s) => Ok(Some(s.into_inner())),
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
+            Err(s) if s.code() == tonic::Code::PermissionDenied => {
+                Err(Error::PermissionDenied(s.message().to_string()))
+            }
+            Err(s) => Err(unavailable(&s)),
+        }
+    }
+
+    /// Whether the directory lists institute `code`.
+    pub async fn institute_exists<T>(
+        &self,
+        request: &Request<T>,
+        code: &str,
+    ) -> Result<bool, Error> {
+        let answer = InstituteDirectoryClient::new(self.backend.clone())
+            .get_institute(outgoing(
+                request,
+                registry::GetInstituteRequest {
+                    code: code.to_string(),
+                },
+                DEADLINE,
+            ))
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(false),
+            Err(s) => Err(unavailable(&s)),
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Tickets: a company's request, its moves and its service levels.
+
+pub mod access;
+pub mod grpc;
+pub mod rules;
+pub mod sla;
+pub mod store;
