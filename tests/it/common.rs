@@ -22,6 +22,8 @@ pub const KAKAO: &str = "120-81-47521";
 pub struct TestApp {
     pub base: String,
     pub registry_addr: SocketAddr,
+    /// Where the support centre answers gRPC, when it runs in this process.
+    pub support_addr: Option<SocketAddr>,
     pub admin_key: String,
     pub client: reqwest::Client,
     pub data_dir: std::path::PathBuf,
@@ -97,11 +99,13 @@ pub async fn spawn_with_clock(
                 .ok()
         })
         .expect("registry");
+    let support_addr = platform.addr("support");
     let shutdown = Shutdown::new();
     let task = tokio::spawn(platform.run(shutdown.clone()));
     TestApp {
         base,
         registry_addr,
+        support_addr,
         admin_key: args.gateway.bootstrap_admin_key.clone().unwrap_or_default(),
         client: reqwest::Client::new(),
         data_dir: args.common.data_dir.clone(),

@@ -18,6 +18,7 @@ engine_tests!(
     triage_reroute_and_routing_rules,
     bad_input_is_refused_with_the_field,
     breaches_and_automatic_close_run_inside_the_service,
+    over_grpc_the_principal_is_checked_where_the_tickets_are,
 );
 
 /// Wednesday 2026-11-25, 10:00 in Seoul.
@@ -722,4 +723,84 @@ async fn a_registry_that_is_down_gives_503_and_lists_still_work() {
     let listed = app.get("/v1/tickets", &app.admin_key).await;
     assert_eq!(listed.status, 200, "{}", listed.text);
     assert_eq!(listed.body["tickets"], json!([]));
+}
+
+/// Called directly over gRPC, as another service would: no principal is
+/// UNAUTHENTICATED, and a signed company principal sees only its own.
+async fn over_grpc_the_principal_is_checked_where_the_tickets_are(engine: Engine) {
+    use gearshift_platform::principal::{METADATA_KEY, PrincipalKey};
+    use gearshift_platform::{Principal, Role};
+    use gearshift_proto::support::v1 as pb;
+    use pb::support_centre_client::SupportCentreClient;
+
+    let desk = Desk::open(engine).await;
+    let addr = desk
+        .app
+        .support_addr
+        .expect("support runs in the test platform");
+    let mut client = SupportCentreClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connects");
+    let key = PrincipalKey::load_or_create(None, &desk.app.data_dir).expect("key");
+    fn signed_by<T>(key: &PrincipalKey, message: T, role: Role) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        let token = key.sign(&Principal {
+            subject: "key_direct".into(),
+            role,
+        });
+        request
+            .metadata_mut()
+            .insert(METADATA_KEY, token.parse().expect("ascii"));
+        request
+    }
+    let signed = |message, role| signed_by(&key, message, role);
+    let anonymous = client
+        .list_tickets(pb::ListTicketsRequest::default())
+        .await
+        .expect_err("no principal");
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+
+    let input = pb::Ticket {
+        supplier_id: desk.supplier.clone(),
+        requester: Some(pb::Requester {
+            name: "Kim".into(),
+            ..Default::default()
+        }),
+        category: pb::Category::Certification as i32,
+        subject: "K-mark for a cooling plate".into(),
+        description: "Which tests?".into(),
+        ..Default::default()
+    };
+    let created = client
+        .create_ticket(signed(
+            pb::CreateTicketRequest {
+                ticket: Some(input),
+            },
+            Role::Supplier(desk.supplier.clone()),
+        ))
+        .await
+        .expect("the company opens its ticket over gRPC")
+        .into_inner();
+    assert_eq!(created.status, pb::TicketStatus::Assigned as i32);
+    assert_eq!(created.assignee_institute, "KATECH");
+    let other = client
+        .get_ticket(signed_by(
+            &key,
+            pb::GetTicketRequest {
+                id: created.id.clone(),
+            },
+            Role::Supplier("sup_01m8gm4vs2kh7c94aj015wccwv".into()),
+        ))
+        .await
+        .expect_err("another company");
+    assert_eq!(other.code(), tonic::Code::NotFound);
+    let mine = client
+        .get_ticket(signed_by(
+            &key,
+            pb::GetTicketRequest { id: created.id },
+            Role::Institute("KATECH".into()),
+        ))
+        .await
+        .expect("the assigned institute reads it");
+    assert_eq!(mine.into_inner().subject, "K-mark for a cooling plate");
 }
