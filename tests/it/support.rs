@@ -19,6 +19,7 @@ engine_tests!(
     bad_input_is_refused_with_the_field,
     breaches_and_automatic_close_run_inside_the_service,
     over_grpc_the_principal_is_checked_where_the_tickets_are,
+    rating_merging_and_the_figures,
 );
 
 /// Wednesday 2026-11-25, 10:00 in Seoul.
@@ -803,4 +804,141 @@ async fn over_grpc_the_principal_is_checked_where_the_tickets_are(engine: Engine
         .await
         .expect("the assigned institute reads it");
     assert_eq!(mine.into_inner().subject, "K-mark for a cooling plate");
+}
+
+async fn rating_merging_and_the_figures(engine: Engine) {
+    let desk = Desk::open(engine).await;
+    let app = &desk.app;
+    let op = app.admin_key.clone();
+    let company = app.key_for(&format!("supplier:{}", desk.supplier)).await;
+    let keti = app.key_for("institute:KETI").await;
+    let body = desk.ticket_body("TECHNOLOGY_DEVELOPMENT", "BATTERY_ENERGY_STORAGE", "URGENT");
+    let a = desk.post_ok("/v1/tickets", &company, body.clone()).await;
+    let b = desk.post_ok("/v1/tickets", &company, body).await;
+    let (a_id, b_id) = (a["id"].as_str().expect("id"), b["id"].as_str().expect("id"));
+    let (a_path, b_path) = (format!("/v1/tickets/{a_id}"), format!("/v1/tickets/{b_id}"));
+
+    // Rating is for resolved tickets only.
+    app.post(&format!("{a_path}:rate"), &company, json!({"rating": 4}))
+        .await
+        .assert_problem(409, "NOT_RESOLVED");
+
+    // The duplicate is merged by an operator; its conversation stays.
+    desk.post_ok(
+        &format!("{b_path}/comments"),
+        &company,
+        json!({"body": "Same question as the other ticket, sorry."}),
+    )
+    .await;
+    app.post(
+        &format!("{b_path}:merge"),
+        &keti,
+        json!({"intoTicketId": a_id}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    let r = app
+        .post(
+            &format!("{b_path}:merge"),
+            &op,
+            json!({"intoTicketId": b_id}),
+        )
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    let merged = desk
+        .post_ok(
+            &format!("{b_path}:merge"),
+            &op,
+            json!({"intoTicketId": a_id, "reason": "duplicate"}),
+        )
+        .await;
+    assert_eq!(merged["status"], "CLOSED");
+    assert_eq!(merged["mergedInto"], json!(a_id));
+    let seen = desk.get_ok(&format!("{b_path}/comments"), &company).await;
+    assert_eq!(seen["comments"].as_array().map(Vec::len), Some(1));
+    assert!(
+        desk.event_types(a_id)
+            .await
+            .iter()
+            .any(|t| t == "ticket.merge_received")
+    );
+    app.post(
+        &format!("{b_path}:merge"),
+        &op,
+        json!({"intoTicketId": a_id}),
+    )
+    .await
+    .assert_problem(409, "INVALID_TRANSITION");
+
+    // KETI answers in 30 minutes and resolves; the company rates once.
+    desk.post_ok(&format!("{a_path}:start"), &keti, json!({}))
+        .await;
+    desk.advance(SignedDuration::from_mins(30));
+    desk.post_ok(
+        &format!("{a_path}/comments"),
+        &keti,
+        json!({"body": "On it."}),
+    )
+    .await;
+    desk.advance(SignedDuration::from_mins(90));
+    desk.post_ok(
+        &format!("{a_path}:resolve"),
+        &keti,
+        json!({"resolution": "Firmware 2.1 fixes the drift."}),
+    )
+    .await;
+    app.post(&format!("{a_path}:rate"), &op, json!({"rating": 5}))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    app.post(&format!("{a_path}:rate"), &company, json!({"rating": 6}))
+        .await
+        .assert_problem(400, "INVALID_ARGUMENT");
+    let rated = desk
+        .post_ok(
+            &format!("{a_path}:rate"),
+            &company,
+            json!({"rating": 5, "comment": "빠르고 정확했습니다"}),
+        )
+        .await;
+    assert_eq!(rated["satisfaction"]["rating"], 5);
+    app.post(&format!("{a_path}:rate"), &company, json!({"rating": 1}))
+        .await
+        .assert_problem(409, "ALREADY_RATED");
+
+    // The figures: operators see every institute, KETI its own, a company none.
+    let stats = desk.get_ok("/v1/support/stats", &op).await;
+    assert_eq!(stats["total"], 2, "{stats}");
+    assert_eq!(stats["satisfactionAverage"], 5.0);
+    assert_eq!(stats["satisfactionCount"], 1);
+    assert_eq!(stats["medianFirstResponseMinutes"], 30.0);
+    assert_eq!(stats["medianResolutionMinutes"], 120.0);
+    let keti_row = stats["institutes"]
+        .as_array()
+        .expect("institutes")
+        .iter()
+        .find(|i| i["institute"] == "KETI")
+        .expect("KETI's figures")
+        .clone();
+    assert_eq!(keti_row["firstResponse"]["met"], 1);
+    assert_eq!(keti_row["resolution"]["met"], 1);
+    assert_eq!(keti_row["months"][0]["month"], "2026-11");
+    assert_eq!(keti_row["months"][0]["created"], 2);
+    let open_total: i64 = stats["openByStatus"]
+        .as_array()
+        .expect("statuses")
+        .iter()
+        .map(|s| s["count"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(open_total, 0);
+    let own = desk.get_ok("/v1/support/stats", &keti).await;
+    assert!(
+        own["institutes"]
+            .as_array()
+            .expect("institutes")
+            .iter()
+            .all(|i| i["institute"] == "KETI")
+    );
+    app.get("/v1/support/stats", &company)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
 }

@@ -76,6 +76,24 @@ impl SupportCentre for SupportService {
         respond(ticket::grpc::cancel(self, request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(ticket.id = %request.get_ref().id))]
+    async fn rate_ticket(&self, request: Request<pb::RateTicketRequest>) -> Answer<pb::Ticket> {
+        respond(ticket::grpc::rate(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(ticket.id = %request.get_ref().id))]
+    async fn merge_ticket(&self, request: Request<pb::MergeTicketRequest>) -> Answer<pb::Ticket> {
+        respond(ticket::grpc::merge(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_support_stats(
+        &self,
+        request: Request<pb::GetSupportStatsRequest>,
+    ) -> Answer<pb::SupportStats> {
+        respond(ticket::figures::get(self, request).await)
+    }
+
     #[tracing::instrument(skip_all, fields(ticket.id = %request.get_ref().ticket_id))]
     async fn create_comment(
         &self,

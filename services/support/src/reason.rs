@@ -13,5 +13,9 @@ gearshift_platform::reasons! {
         SupplierWithdrawn = "SUPPLIER_WITHDRAWN",
         /// The ticket has no institute yet: name one.
         NoInstitute = "NO_INSTITUTE",
+        /// Only a resolved or closed ticket can be rated.
+        NotResolved = "NOT_RESOLVED",
+        /// A ticket is rated once.
+        AlreadyRated = "ALREADY_RATED",
     }
 }

@@ -73,7 +73,7 @@ pub fn is_staff(p: &Principal, t: &Ticket) -> bool {
 pub fn verb(p: &Principal, t: &Ticket, verb: Verb) -> Result<(), Error> {
     read(p, t)?;
     let allowed = match verb {
-        Verb::Triage => p.is_operator(),
+        Verb::Triage | Verb::Merge => p.is_operator(),
         Verb::Assign | Verb::Start | Verb::WaitOnRequester | Verb::Resolve => is_staff(p, t),
         Verb::Reopen | Verb::Close | Verb::Cancel => p.is_operator() || is_requester(p, t),
     };

@@ -106,7 +106,20 @@ pub fn to_proto(t: &Ticket, now: i64) -> pb::Ticket {
         close_time: t.close_time.map(time::to_timestamp),
         cancel_reason: t.cancel_reason.clone(),
         reroute_count: t.reroute_count,
+        satisfaction: t.satisfaction.as_ref().map(|s| pb::Satisfaction {
+            rating: s.rating,
+            comment: s.comment.clone(),
+            rate_time: Some(time::to_timestamp(s.rate_time)),
+        }),
+        merged_into: t.merged_into.clone(),
     }
+}
+
+/// `2026-11`: the month of `micros` in `zone`.
+pub fn month_of(micros: i64, zone: &jiff::tz::TimeZone) -> String {
+    let at = jiff::Timestamp::from_microsecond(micros).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let date = zone.to_datetime(at).date();
+    format!("{:04}-{:02}", date.year(), date.month())
 }
 
 pub fn ticket_id(field: &str, id: &str) -> Result<(), Error> {
@@ -354,6 +367,9 @@ pub async fn create(
             close_time: None,
             cancel_reason: String::new(),
             reroute_count: 0,
+            satisfaction: None,
+            merged_into: String::new(),
+            month: month_of(now, svc.db.clock().zone()),
         };
         store::insert(&mut tx, &ticket).await?;
         event(
@@ -888,4 +904,132 @@ pub async fn cancel(
         })
     })
     .await
+}
+
+pub async fn rate(
+    svc: &SupportService,
+    request: Request<pb::RateTicketRequest>,
+) -> Result<pb::Ticket, Error> {
+    let principal = Principal::from_request(&request)?;
+    let req = request.get_ref();
+    ticket_id("id", &req.id)?;
+    let comment = rules::text(&req.comment, rules::RATING_COMMENT_MAX_CHARS, true)
+        .map_err(|e| Error::invalid("comment", e))?;
+    let idempotency = Idempotency::from_request(&request, &principal)?;
+    let (principal, comment, id, rating) = (&principal, &comment, req.id.as_str(), req.rating);
+    let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
+        let current = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| access::not_found(id))?;
+        access::read(principal, &current)?;
+        if !access::is_requester(principal, &current) {
+            return Err(Error::PermissionDenied(
+                "only the company that asked rates the handling of its request".into(),
+            ));
+        }
+        rules::check_rating(&current, rating)?;
+        let now = tx.now();
+        let mut next = current.clone();
+        next.satisfaction = Some(rules::Satisfaction {
+            rating,
+            comment: comment.clone(),
+            rate_time: now,
+        });
+        next.revision = current.revision + 1;
+        next.update_time = now.max(current.update_time);
+        if !store::update(&mut tx, &next, current.revision).await? {
+            return Err(Error::Conflict);
+        }
+        event(
+            &mut tx,
+            principal,
+            "ticket.rated",
+            Some(&current),
+            &next,
+            &["satisfaction"],
+            Some(serde_json::json!({"note": format!("rated {rating} of 5")})),
+        )
+        .await?;
+        Ok((tx, to_proto(&next, now)))
+    })
+    .await?;
+    Ok(written.response)
+}
+
+pub async fn merge(
+    svc: &SupportService,
+    request: Request<pb::MergeTicketRequest>,
+) -> Result<pb::Ticket, Error> {
+    let principal = Principal::from_request(&request)?;
+    let req = request.get_ref();
+    ticket_id("id", &req.id)?;
+    ticket_id("intoTicketId", &req.into_ticket_id)?;
+    let reason = rules::text(&req.reason, rules::REASON_MAX_CHARS, true)
+        .map_err(|e| Error::invalid("reason", e))?;
+    let expected = etag::expected(&request, &req.etag);
+    let idempotency = Idempotency::from_request(&request, &principal)?;
+    let (principal, reason, expected) = (&principal, &reason, &expected);
+    let (id, into) = (req.id.as_str(), req.into_ticket_id.as_str());
+    let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
+        let source = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| access::not_found(id))?;
+        access::verb(principal, &source, Verb::Merge)?;
+        etag::check(expected.as_deref(), source.revision)?;
+        rules::check_move(Verb::Merge, source.status)?;
+        let target = store::get(&mut tx, into)
+            .await?
+            .ok_or_else(|| Error::invalid("intoTicketId", format!("there is no ticket {into}")))?;
+        rules::check_merge(&source, &target)?;
+        let now = tx.now();
+        let mut merged = source.clone();
+        merged.status = Status::Closed;
+        merged.close_time = Some(now);
+        merged.merged_into = target.id.clone();
+        merged.revision = source.revision + 1;
+        merged.update_time = now.max(source.update_time);
+        if !store::update(&mut tx, &merged, source.revision).await? {
+            return Err(Error::Conflict);
+        }
+        let note = format!(
+            "{} merged into {}{}",
+            source.number,
+            target.number,
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {reason}")
+            }
+        );
+        event(
+            &mut tx,
+            principal,
+            "ticket.merged",
+            Some(&source),
+            &merged,
+            &["status", "closeTime", "mergedInto"],
+            Some(serde_json::json!({"note": note, "into": target.id})),
+        )
+        .await?;
+        // The surviving ticket records what joined it.
+        let mut kept = target.clone();
+        kept.revision = target.revision + 1;
+        kept.update_time = now.max(target.update_time);
+        if !store::update(&mut tx, &kept, target.revision).await? {
+            return Err(Error::Conflict);
+        }
+        event(
+            &mut tx,
+            principal,
+            "ticket.merge_received",
+            Some(&target),
+            &kept,
+            &[],
+            Some(serde_json::json!({"note": note, "from": source.id})),
+        )
+        .await?;
+        Ok((tx, to_proto(&merged, now)))
+    })
+    .await?;
+    Ok(written.response)
 }

@@ -114,10 +114,11 @@ pub enum Verb {
     Reopen,
     Close,
     Cancel,
+    Merge,
 }
 
 impl Verb {
-    pub const ALL: [Verb; 8] = [
+    pub const ALL: [Verb; 9] = [
         Verb::Triage,
         Verb::Assign,
         Verb::Start,
@@ -126,6 +127,7 @@ impl Verb {
         Verb::Reopen,
         Verb::Close,
         Verb::Cancel,
+        Verb::Merge,
     ];
 
     /// As in the URL: `:waitOnRequester`.
@@ -139,6 +141,7 @@ impl Verb {
             Verb::Reopen => "reopen",
             Verb::Close => "close",
             Verb::Cancel => "cancel",
+            Verb::Merge => "merge",
         }
     }
 
@@ -146,6 +149,7 @@ impl Verb {
     pub fn sources(self) -> &'static [Status] {
         use Status::*;
         match self {
+            Verb::Merge => &[New, Triaged, Assigned, InProgress, WaitingOnRequester],
             Verb::Triage => &[New],
             Verb::Assign => &[New, Triaged, Assigned, InProgress, WaitingOnRequester],
             Verb::Start => &[Assigned, WaitingOnRequester],
@@ -226,6 +230,77 @@ pub struct Ticket {
     pub close_time: Option<i64>,
     pub cancel_reason: String,
     pub reroute_count: i32,
+    /// The company's rating, once given.
+    pub satisfaction: Option<Satisfaction>,
+    /// The ticket this one was merged into.
+    pub merged_into: String,
+    /// `2026-11`: the month of creation in Asia/Seoul.
+    pub month: String,
+}
+
+/// How the company rated the handling of its request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Satisfaction {
+    pub rating: i32,
+    pub comment: String,
+    pub rate_time: i64,
+}
+
+pub const RATING_COMMENT_MAX_CHARS: usize = 2_000;
+
+/// A rating: after resolution, by the company, once.
+pub fn check_rating(ticket: &Ticket, rating: i32) -> Result<(), Error> {
+    if !(1..=5).contains(&rating) {
+        return Err(Error::invalid(
+            "rating",
+            "must be 1 (poor) to 5 (excellent)",
+        ));
+    }
+    if !matches!(ticket.status, Status::Resolved | Status::Closed) || !ticket.merged_into.is_empty()
+    {
+        return Err(Error::precondition(
+            Reason::NotResolved,
+            "status",
+            format!(
+                "only a resolved or closed ticket can be rated; this one is {}",
+                ticket.status.as_str()
+            ),
+        ));
+    }
+    if ticket.satisfaction.is_some() {
+        return Err(Error::precondition(
+            Reason::AlreadyRated,
+            "satisfaction",
+            "the ticket was already rated; a rating is given once",
+        ));
+    }
+    Ok(())
+}
+
+/// A merge: two different open tickets of the same company.
+pub fn check_merge(source: &Ticket, target: &Ticket) -> Result<(), Error> {
+    if source.id == target.id {
+        return Err(Error::invalid("intoTicketId", "must be another ticket"));
+    }
+    if source.supplier_id != target.supplier_id {
+        return Err(Error::invalid(
+            "intoTicketId",
+            "must be a ticket of the same company",
+        ));
+    }
+    if !target.status.is_open() {
+        return Err(Error::precondition(
+            Reason::InvalidTransition,
+            "intoTicketId",
+            format!(
+                "ticket {} is {} and cannot take a merge; merge into an open ticket",
+                target.number,
+                target.status.as_str()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// What a new ticket says, checked.
@@ -403,7 +478,7 @@ mod tests {
             message.contains("IN_PROGRESS or WAITING_ON_REQUESTER"),
             "{message}"
         );
-        assert_eq!(allowed, ["assign", "start", "cancel"]);
+        assert_eq!(allowed, ["assign", "start", "cancel", "merge"]);
         let Err(Error::FailedPrecondition { message, .. }) =
             check_move(Verb::Start, Status::Closed)
         else {

@@ -11,11 +11,12 @@ const COLUMNS: &str = "id, number, supplier_id, category, parts_group, priority,
                        institute, person, subject, subject_search, content, levels, create_time, \
                        update_time, resolve_time, close_time, revision, reroute_count, fr_due, \
                        fr_risk, fr_stop, nr_due, nr_risk, nr_stop, res_due, res_risk, res_stop, \
-                       next_due, breach_due";
+                       next_due, breach_due, month, rating";
 
 const READ_COLUMNS: &str = "id, number, supplier_id, category, parts_group, priority, status, \
                             institute, person, subject, content, levels, create_time, \
-                            update_time, resolve_time, close_time, revision, reroute_count";
+                            update_time, resolve_time, close_time, revision, reroute_count, \
+                            month";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -37,6 +38,7 @@ struct Row {
     close_time: Option<i64>,
     revision: i64,
     reroute_count: i32,
+    month: String,
 }
 
 /// The free-text parts of a ticket, stored as one JSON column.
@@ -49,6 +51,8 @@ struct Content {
     channel: String,
     resolution: String,
     cancel_reason: String,
+    satisfaction: Option<super::rules::Satisfaction>,
+    merged_into: String,
 }
 
 impl TryFrom<Row> for Ticket {
@@ -86,6 +90,9 @@ impl TryFrom<Row> for Ticket {
             close_time: r.close_time,
             cancel_reason: content.cancel_reason,
             reroute_count: r.reroute_count,
+            satisfaction: content.satisfaction,
+            merged_into: content.merged_into,
+            month: r.month,
         })
     }
 }
@@ -104,6 +111,8 @@ fn values(t: &Ticket) -> Result<Vec<Value>, Error> {
         channel: t.channel.as_str().to_string(),
         resolution: t.resolution.clone(),
         cancel_reason: t.cancel_reason.clone(),
+        satisfaction: t.satisfaction.clone(),
+        merged_into: t.merged_into.clone(),
     })
     .map_err(Error::internal)?;
     let levels = serde_json::to_string(&t.levels).map_err(Error::internal)?;
@@ -150,6 +159,8 @@ fn values(t: &Ticket) -> Result<Vec<Value>, Error> {
         opt(l.resolution.stop),
         opt(if running { l.next_due() } else { None }),
         opt(breach_due),
+        t.month.as_str().into(),
+        opt(t.satisfaction.as_ref().map(|s| i64::from(s.rating))),
     ])
 }
 
