@@ -20,6 +20,7 @@ engine_tests!(
     breaches_and_automatic_close_run_inside_the_service,
     over_grpc_the_principal_is_checked_where_the_tickets_are,
     rating_merging_and_the_figures,
+    institute_desks_assign_people_and_keep_their_own_hours,
 );
 
 /// Wednesday 2026-11-25, 10:00 in Seoul.
@@ -941,4 +942,121 @@ async fn rating_merging_and_the_figures(engine: Engine) {
     app.get("/v1/support/stats", &company)
         .await
         .assert_problem(403, "PERMISSION_DENIED");
+}
+
+async fn institute_desks_assign_people_and_keep_their_own_hours(engine: Engine) {
+    let desk = Desk::open(engine).await;
+    let app = &desk.app;
+    let op = app.admin_key.clone();
+    let company = app.key_for(&format!("supplier:{}", desk.supplier)).await;
+    let keti = app.key_for("institute:KETI").await;
+    let etri = app.key_for("institute:ETRI").await;
+    let people =
+        json!({"people": [{"id": "kim", "name": "김연구원"}, {"id": "lee", "name": "이연구원"}]});
+
+    // Operators and the institute itself manage a desk; nobody else.
+    app.patch("/v1/supportDesks/KETI", &company, people.clone())
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    app.get("/v1/supportDesks/KETI", &etri)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    let r = app
+        .patch(
+            "/v1/supportDesks/KETI",
+            &keti,
+            json!({"people": [{"id": "Kim!", "name": "x"}]}),
+        )
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["supportDesk.people[0].id"]);
+    let r = app.patch("/v1/supportDesks/KETI", &keti, people).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // New tickets go to the person with the fewest open ones, equals in turn.
+    let mut given = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let t = desk
+            .post_ok(
+                "/v1/tickets",
+                &company,
+                desk.ticket_body("TECHNOLOGY_DEVELOPMENT", "BATTERY_ENERGY_STORAGE", "NORMAL"),
+            )
+            .await;
+        given.push(t["assigneePerson"].as_str().unwrap_or_default().to_string());
+        ids.push(t["id"].as_str().expect("id").to_string());
+    }
+    assert_eq!(given, ["kim", "lee", "kim"]);
+
+    // The institute hands a ticket over, only to one of its people.
+    let path = format!("/v1/tickets/{}", ids[2]);
+    let r = app
+        .post(
+            &format!("{path}:assign"),
+            &keti,
+            json!({"person": "nobody"}),
+        )
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["person"]);
+    let t = desk
+        .post_ok(&format!("{path}:assign"), &keti, json!({"person": "lee"}))
+        .await;
+    assert_eq!(t["assigneePerson"], "lee");
+    let d = desk.get_ok("/v1/supportDesks/KETI", &keti).await;
+    assert_eq!(d["people"][0]["openTickets"], 1, "{d}");
+    assert_eq!(d["people"][1]["openTickets"], 2, "{d}");
+
+    // Switched off, new tickets stay with the institute as a whole.
+    let r = app
+        .patch("/v1/supportDesks/KETI", &op, json!({"autoAssign": false}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["people"].as_array().map(Vec::len),
+        Some(2),
+        "people kept"
+    );
+    let t = desk
+        .post_ok(
+            "/v1/tickets",
+            &company,
+            desk.ticket_body("TECHNOLOGY_DEVELOPMENT", "BATTERY_ENERGY_STORAGE", "NORMAL"),
+        )
+        .await;
+    assert_eq!(t["assigneePerson"], "");
+
+    // KATECH works 08:00-17:00: an urgent certification question at 17:30
+    // on Wednesday is due at 10:00 on Thursday (by the platform's
+    // 09:00-18:00 it would be 10:30).
+    app.patch(
+        "/v1/supportDesks/KATECH",
+        &op,
+        json!({"businessHours": "Mon-Fri 8:00"}),
+    )
+    .await
+    .assert_problem(400, "INVALID_ARGUMENT");
+    let r = app
+        .patch(
+            "/v1/supportDesks/KATECH",
+            &op,
+            json!({"businessHours": "Mon-Fri 08:00-17:00"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    desk.advance(SignedDuration::from_mins(450));
+    let t = desk
+        .post_ok(
+            "/v1/tickets",
+            &company,
+            desk.ticket_body("CERTIFICATION", "", "URGENT"),
+        )
+        .await;
+    assert_eq!(t["assigneeInstitute"], "KATECH");
+    let fr = &t["serviceLevels"]["firstResponse"];
+    assert!(
+        same_instant(&fr["dueTime"], &seoul("2026-11-26T10:00")),
+        "{fr}"
+    );
 }

@@ -71,6 +71,16 @@ impl BusinessCalendar {
         })
     }
 
+    /// The same zone and holidays with other working hours (an office of
+    /// its own, say).
+    pub fn with_hours(&self, hours: &str) -> Result<Self, String> {
+        Ok(Self {
+            zone: self.zone.clone(),
+            hours: parse_hours(hours)?,
+            holidays: self.holidays.clone(),
+        })
+    }
+
     /// The holiday on `date`, if it is one.
     pub fn holiday(&self, date: Date) -> Option<&str> {
         self.holidays.get(&date).map(String::as_str)

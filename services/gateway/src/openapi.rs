@@ -203,6 +203,7 @@ fn string_pattern(field: &FieldDescriptor, description: Option<&str>) -> Option<
         "id" if message.contains("ApiKey") => id("key"),
         "id" if message.contains("Supplier") => id("sup"),
         "code" if message.contains("Institute") => Some("^[A-Z][A-Z0-9]{1,15}$".into()),
+        "institute" => Some("^([A-Z][A-Z0-9]{1,15})?$".into()),
         _ if description.is_some_and(|d| d.contains("`YYYY-MM-DD`")) => {
             Some("^([0-9]{4}-[0-9]{2}-[0-9]{2})?$".into())
         }

@@ -6,7 +6,7 @@ use gearshift_proto::support::v1 as pb;
 use pb::support_centre_server::SupportCentre;
 use tonic::{Request, Response, Status};
 
-use crate::{SupportService, comment, routing, ticket};
+use crate::{SupportService, comment, desk, routing, ticket};
 
 type Answer<T> = Result<Response<T>, Status>;
 
@@ -92,6 +92,22 @@ impl SupportCentre for SupportService {
         request: Request<pb::GetSupportStatsRequest>,
     ) -> Answer<pb::SupportStats> {
         respond(ticket::figures::get(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(institute = %request.get_ref().institute))]
+    async fn get_support_desk(
+        &self,
+        request: Request<pb::GetSupportDeskRequest>,
+    ) -> Answer<pb::SupportDesk> {
+        respond(desk::grpc::get(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_support_desk(
+        &self,
+        request: Request<pb::UpdateSupportDeskRequest>,
+    ) -> Answer<pb::SupportDesk> {
+        respond(desk::grpc::update(self, request).await)
     }
 
     #[tracing::instrument(skip_all, fields(ticket.id = %request.get_ref().ticket_id))]

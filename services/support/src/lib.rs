@@ -13,6 +13,7 @@
 
 mod api;
 pub mod comment;
+pub mod desk;
 pub mod reason;
 pub mod registry;
 pub mod routing;

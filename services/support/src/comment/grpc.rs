@@ -106,6 +106,8 @@ pub async fn create(
         }
         next.revision = current.revision + 1;
         next.update_time = now.max(current.update_time);
+        let own_hours = crate::desk::grpc::calendar(&mut tx, calendar, &next.institute).await?;
+        next.levels.derive(&own_hours);
         if !tickets::update(&mut tx, &next, current.revision).await? {
             return Err(Error::Conflict);
         }

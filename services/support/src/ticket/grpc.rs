@@ -339,6 +339,13 @@ pub async fn create(
         let institute =
             crate::routing::store::route(&mut tx, draft.category.as_str(), &draft.parts_group)
                 .await?;
+        let (person, calendar) = match &institute {
+            Some(code) => (
+                crate::desk::grpc::next_person(&mut tx, code).await?,
+                crate::desk::grpc::calendar(&mut tx, &svc.calendar, code).await?,
+            ),
+            None => (None, (*svc.calendar).clone()),
+        };
         let ticket = Ticket {
             id: ids::new_id("tkt"),
             number,
@@ -357,11 +364,11 @@ pub async fn create(
                 Status::New
             },
             institute: institute.unwrap_or_default(),
-            person: String::new(),
+            person: person.unwrap_or_default(),
             create_time: now,
             update_time: now,
             revision: 1,
-            levels: Levels::start(now, draft.priority, &svc.calendar),
+            levels: Levels::start(now, draft.priority, &calendar),
             resolution: String::new(),
             resolve_time: None,
             close_time: None,
@@ -389,7 +396,7 @@ pub async fn create(
                 "ticket.assigned",
                 None,
                 &ticket,
-                &["assigneeInstitute", "status"],
+                &["assigneeInstitute", "assigneePerson", "status"],
                 Some(serde_json::json!({"note": "routed by rule"})),
             )
             .await?;
@@ -599,10 +606,21 @@ where
         rules::check_move(verb, current.status)?;
         let now = tx.now();
         let mut next = current.clone();
-        let m = change(&mut next, now)?;
+        let mut m = change(&mut next, now)?;
+        if next.institute != current.institute && next.person.is_empty() {
+            if let Some(person) = crate::desk::grpc::next_person(&mut tx, &next.institute).await? {
+                next.person = person;
+                if !m.changed.contains(&"assigneePerson") {
+                    m.changed.push("assigneePerson");
+                }
+            }
+        } else if next.person != current.person {
+            crate::desk::grpc::check_person(&mut tx, &next.institute, &next.person).await?;
+        }
         next.revision = current.revision + 1;
         next.update_time = now.max(current.update_time);
-        next.levels.derive(&svc.calendar);
+        let calendar = crate::desk::grpc::calendar(&mut tx, &svc.calendar, &next.institute).await?;
+        next.levels.derive(&calendar);
         if !store::update(&mut tx, &next, current.revision).await? {
             return Err(Error::Conflict);
         }

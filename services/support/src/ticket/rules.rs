@@ -399,10 +399,12 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// An institute's directory code: 2 to 20 capital letters or digits.
+/// An institute's directory code: a capital letter, then 1 to 15 capital
+/// letters or digits (as the registry's directory has them).
 pub fn institute_code(raw: &str) -> Result<String, String> {
     let t = raw.trim();
-    if (2..=20).contains(&t.len())
+    if (2..=16).contains(&t.len())
+        && t.starts_with(|c: char| c.is_ascii_uppercase())
         && t.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
     {
