@@ -21,6 +21,8 @@ engine_tests!(
     over_grpc_the_principal_is_checked_where_the_tickets_are,
     rating_merging_and_the_figures,
     institute_desks_assign_people_and_keep_their_own_hours,
+    an_institutes_open_tickets_by_due_time_in_one_call,
+    two_replicas_sweeping_record_each_breach_once,
 );
 
 /// Wednesday 2026-11-25, 10:00 in Seoul.
@@ -28,6 +30,8 @@ const WEDNESDAY_10: &str = "2026-11-25T01:00:00Z";
 
 struct Desk {
     app: TestApp,
+    /// What the platform was started with (a second replica reuses it).
+    args: gearshift::ServeArgs,
     time: Arc<ManualTime>,
     supplier: String,
 }
@@ -38,6 +42,7 @@ impl Desk {
         let mut args = test_args(engine, dir.path()).await;
         args.support.sweep_interval = std::time::Duration::from_millis(50);
         let (clock, time) = Clock::manual(WEDNESDAY_10.parse().expect("time"));
+        let kept = args.clone();
         let app = spawn_with_clock(args, dir, clock).await;
         let r = app
             .post(
@@ -52,6 +57,7 @@ impl Desk {
         let supplier = r.body["id"].as_str().expect("id").to_string();
         Desk {
             app,
+            args: kept,
             time,
             supplier,
         }
@@ -1059,4 +1065,116 @@ async fn institute_desks_assign_people_and_keep_their_own_hours(engine: Engine) 
         same_instant(&fr["dueTime"], &seoul("2026-11-26T10:00")),
         "{fr}"
     );
+}
+
+async fn an_institutes_open_tickets_by_due_time_in_one_call(engine: Engine) {
+    let desk = Desk::open(engine).await;
+    let app = &desk.app;
+    let company = app.key_for(&format!("supplier:{}", desk.supplier)).await;
+    let keti = app.key_for("institute:KETI").await;
+    let mut ids = Vec::new();
+    for priority in ["LOW", "URGENT", "NORMAL", "HIGH"] {
+        let t = desk
+            .post_ok(
+                "/v1/tickets",
+                &company,
+                desk.ticket_body("TECHNOLOGY_DEVELOPMENT", "BATTERY_ENERGY_STORAGE", priority),
+            )
+            .await;
+        ids.push((priority, t["id"].as_str().expect("id").to_string()));
+        desk.advance(SignedDuration::from_mins(1));
+    }
+    // One resolved ticket drops out of "open".
+    let low = &ids[0].1;
+    desk.post_ok(&format!("/v1/tickets/{low}:start"), &keti, json!({}))
+        .await;
+    desk.post_ok(
+        &format!("/v1/tickets/{low}:resolve"),
+        &keti,
+        json!({"resolution": "answered by phone"}),
+    )
+    .await;
+    let first = desk
+        .get_ok("/v1/tickets?open=true&orderBy=dueTime&pageSize=2", &keti)
+        .await;
+    let second = desk
+        .get_ok(
+            &format!(
+                "/v1/tickets?open=true&orderBy=dueTime&pageSize=2&pageToken={}",
+                first["nextPageToken"].as_str().expect("a second page")
+            ),
+            &keti,
+        )
+        .await;
+    let order: Vec<&str> = first["tickets"]
+        .as_array()
+        .into_iter()
+        .chain(second["tickets"].as_array())
+        .flatten()
+        .map(|t| t["priority"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(order, ["URGENT", "HIGH", "NORMAL"]);
+    assert_eq!(second["nextPageToken"], "");
+}
+
+/// Two replicas of the support centre on one database, both sweeping every
+/// 20 ms: each breach is recorded once.
+async fn two_replicas_sweeping_record_each_breach_once(engine: Engine) {
+    let desk = Desk::open(engine).await;
+    let op = desk.app.admin_key.clone();
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let t = desk
+            .post_ok(
+                "/v1/tickets",
+                &op,
+                desk.ticket_body("TECHNOLOGY_DEVELOPMENT", "BATTERY_ENERGY_STORAGE", "URGENT"),
+            )
+            .await;
+        ids.push(t["id"].as_str().expect("id").to_string());
+    }
+    // The second replica: the support target alone, on the same database,
+    // finding the registry of the first.
+    let mut args = desk.args.clone();
+    args.common.target = vec![gearshift::Target::Support];
+    args.support.listen = "127.0.0.1:0".parse().expect("addr");
+    args.support.sweep_interval = std::time::Duration::from_millis(20);
+    args.registry.addr = format!("http://{}", desk.app.registry_addr);
+    let (clock, time) = Clock::manual(WEDNESDAY_10.parse().expect("time"));
+    let replica = gearshift::Platform::build_with_clock(&args, clock)
+        .await
+        .expect("the replica builds");
+    let stop = gearshift_platform::shutdown::Shutdown::new();
+    let running = tokio::spawn(replica.run(stop.clone()));
+
+    // Both clocks past every first-response due time at once.
+    time.advance(SignedDuration::from_mins(121));
+    desk.advance(SignedDuration::from_mins(121));
+    for id in &ids {
+        eventually(&desk, "a breach event", async |d| {
+            d.event_types(id)
+                .await
+                .iter()
+                .any(|t| t == "ticket.sla_breached")
+        })
+        .await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for id in &ids {
+        let breaches = desk
+            .event_types(id)
+            .await
+            .iter()
+            .filter(|t| *t == "ticket.sla_breached")
+            .count();
+        assert_eq!(
+            breaches, 1,
+            "{id}: one breach event, whichever replica saw it"
+        );
+    }
+    stop.trigger();
+    running
+        .await
+        .expect("joins")
+        .expect("the replica stops cleanly");
 }
