@@ -41,7 +41,15 @@ struct Args {
     /// Gateway database (default: SQLite in a temporary folder).
     #[arg(long)]
     gateway_database_url: Option<String>,
-    /// Which loads to run: `get` (gateway vs direct), `list` (filtered pages).
+    /// Support centre database (default: SQLite in a temporary folder).
+    #[arg(long)]
+    support_database_url: Option<String>,
+    /// Tickets to seed for the `support-stats` load.
+    #[arg(long, default_value_t = 10_000)]
+    tickets: usize,
+    /// Which loads to run: `get` (gateway vs direct), `list` (filtered
+    /// pages), `support-stats` (the support centre's figures over
+    /// `--tickets` tickets).
     #[arg(long, value_delimiter = ',', default_value = "get,list")]
     loads: Vec<String>,
     /// Requests in flight at once for the list loads.
@@ -220,6 +228,7 @@ struct Server {
     children: Vec<Child>,
     http: String,
     grpc: String,
+    support: String,
     data: tempfile::TempDir,
 }
 
@@ -269,7 +278,7 @@ fn rss_kib(pid: u32) -> Option<u64> {
 
 async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
     let data = tempfile::tempdir()?;
-    let (http, grpc) = (free_port()?, free_port()?);
+    let (http, grpc, support) = (free_port()?, free_port()?, free_port()?);
     let command = |target: &str| {
         let mut cmd = Command::new(&args.binary);
         cmd.env("GEARSHIFT_TARGET", target)
@@ -280,6 +289,7 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
                 "GEARSHIFT_REGISTRY_ADDR",
                 format!("http://127.0.0.1:{grpc}"),
             )
+            .env("GEARSHIFT_SUPPORT_LISTEN", format!("127.0.0.1:{support}"))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
@@ -288,6 +298,9 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
         }
         if let Some(url) = &args.gateway_database_url {
             cmd.env("GEARSHIFT_GATEWAY_DATABASE_URL", url);
+        }
+        if let Some(url) = &args.support_database_url {
+            cmd.env("GEARSHIFT_SUPPORT_DATABASE_URL", url);
         }
         cmd
     };
@@ -305,6 +318,7 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
         children,
         http: format!("http://127.0.0.1:{http}"),
         grpc: format!("http://127.0.0.1:{grpc}"),
+        support: format!("http://127.0.0.1:{support}"),
         data,
     };
     wait_ready(&format!("{}/readyz", server.http), started).await?;
@@ -637,6 +651,9 @@ async fn main() -> anyhow::Result<()> {
         return matrix(&args, &server, channel, &key, &admin, ids).await;
     }
     let runs = |name: &str| args.loads.iter().any(|l| l == name);
+    if runs("support-stats") {
+        support_stats(&args, &server, &key, &admin, &ids).await?;
+    }
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
@@ -727,5 +744,121 @@ async fn main() -> anyhow::Result<()> {
         "\ngateway / direct throughput: {:.2}",
         gateway.rps() / direct.rps()
     );
+    Ok(())
+}
+
+/// Seeds `--tickets` tickets over gRPC (a third started and resolved),
+/// then measures `GET /v1/support/stats` one request at a time.
+async fn support_stats(
+    args: &Args,
+    server: &Server,
+    key: &PrincipalKey,
+    admin: &str,
+    suppliers: &[String],
+) -> anyhow::Result<()> {
+    use gearshift_proto::support::v1 as sp;
+    use sp::support_centre_client::SupportCentreClient;
+    let channel = tonic::transport::Endpoint::from_shared(server.support.clone())?
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let categories = [
+        sp::Category::Certification,
+        sp::Category::BusinessRestructuring,
+        sp::Category::OemSupply,
+        sp::Category::FinancingGuidance,
+        sp::Category::PartsConsulting,
+        sp::Category::CrisisResponse,
+        sp::Category::InfrastructureAccess,
+        sp::Category::GreenCarProgramme,
+    ];
+    let seeding = Instant::now();
+    let tasks = 8;
+    let mut handles = Vec::new();
+    let suppliers = Arc::new(suppliers.to_vec());
+    for t in 0..tasks {
+        let (channel, key, suppliers) = (channel.clone(), key.clone(), suppliers.clone());
+        let n = args.tickets;
+        handles.push(tokio::spawn(async move {
+            let mut client = SupportCentreClient::new(channel);
+            for i in (t..n).step_by(tasks) {
+                let created = client
+                    .create_ticket(signed(
+                        sp::CreateTicketRequest {
+                            ticket: Some(sp::Ticket {
+                                supplier_id: suppliers[i % suppliers.len()].clone(),
+                                requester: Some(sp::Requester {
+                                    name: format!("담당자 {i}"),
+                                    ..Default::default()
+                                }),
+                                category: categories[i % categories.len()] as i32,
+                                priority: 1 + (i % 4) as i32,
+                                subject: format!("benchmark request {i}"),
+                                description: "seeded for the figures benchmark".into(),
+                                ..Default::default()
+                            }),
+                        },
+                        &key,
+                    ))
+                    .await?
+                    .into_inner();
+                if i.is_multiple_of(3) && !created.assignee_institute.is_empty() {
+                    client
+                        .start_ticket(signed(
+                            sp::StartTicketRequest {
+                                id: created.id.clone(),
+                                ..Default::default()
+                            },
+                            &key,
+                        ))
+                        .await?;
+                    client
+                        .resolve_ticket(signed(
+                            sp::ResolveTicketRequest {
+                                id: created.id.clone(),
+                                resolution: "answered".into(),
+                                ..Default::default()
+                            },
+                            &key,
+                        ))
+                        .await?;
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for h in handles {
+        h.await??;
+    }
+    println!(
+        "seeded {} tickets in {:.1} s",
+        args.tickets,
+        seeding.elapsed().as_secs_f64()
+    );
+    if let Some(url) = &args.support_database_url {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        sqlx::raw_sql("ANALYZE").execute(&mut conn).await?;
+    }
+    let http = reqwest::Client::new();
+    let url = Arc::new(format!("{}/v1/support/stats", server.http));
+    let auth = Arc::new(format!("Bearer {admin}"));
+    let stats = load("GET /v1/support/stats", 1, args.seconds, move |_| {
+        let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
+        async move {
+            match http
+                .get(url.as_str())
+                .header("authorization", auth.as_str())
+                .send()
+                .await
+            {
+                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
+    stats.print();
     Ok(())
 }

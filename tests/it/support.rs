@@ -23,6 +23,7 @@ engine_tests!(
     institute_desks_assign_people_and_keep_their_own_hours,
     an_institutes_open_tickets_by_due_time_in_one_call,
     two_replicas_sweeping_record_each_breach_once,
+    operators_set_the_targets_of_each_priority,
 );
 
 /// Wednesday 2026-11-25, 10:00 in Seoul.
@@ -1177,4 +1178,59 @@ async fn two_replicas_sweeping_record_each_breach_once(engine: Engine) {
         .await
         .expect("joins")
         .expect("the replica stops cleanly");
+}
+
+async fn operators_set_the_targets_of_each_priority(engine: Engine) {
+    let desk = Desk::open(engine).await;
+    let app = &desk.app;
+    let op = app.admin_key.clone();
+    let company = app.key_for(&format!("supplier:{}", desk.supplier)).await;
+    let listed = desk.get_ok("/v1/serviceLevelPolicies", &company).await;
+    assert_eq!(listed["policies"][0]["priority"], "URGENT");
+    assert_eq!(listed["policies"][0]["firstResponseMinutes"], 120);
+    assert_eq!(listed["policies"][3]["resolutionMinutes"], 10800);
+
+    app.patch(
+        "/v1/serviceLevelPolicies/URGENT",
+        &company,
+        json!({"firstResponseMinutes": 60}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    let r = app
+        .patch(
+            "/v1/serviceLevelPolicies/URGENT",
+            &op,
+            json!({"firstResponseMinutes": 600}),
+        )
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(
+        r.violation_fields(),
+        ["serviceLevelPolicy.resolutionMinutes"]
+    );
+    let r = app
+        .patch(
+            "/v1/serviceLevelPolicies/URGENT",
+            &op,
+            json!({"firstResponseMinutes": 60}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["resolutionMinutes"], 540, "untouched");
+
+    // A ticket opened now gets the new target.
+    let t = desk
+        .post_ok(
+            "/v1/tickets",
+            &company,
+            desk.ticket_body("TECHNOLOGY_DEVELOPMENT", "BATTERY_ENERGY_STORAGE", "URGENT"),
+        )
+        .await;
+    let fr = &t["serviceLevels"]["firstResponse"];
+    assert_eq!(fr["targetMinutes"], 60);
+    assert!(
+        same_instant(&fr["dueTime"], &seoul("2026-11-25T11:00")),
+        "{fr}"
+    );
 }

@@ -250,10 +250,14 @@ fn operation(
         let name = json_names(&input, var).join(".");
         path_fields.push(var[0].clone());
         let mut schema = json!({"type": "string"});
-        if let Some(field) = field_at(&input, var)
-            && let Some(pattern) = string_pattern(&field, None)
-        {
-            schema["pattern"] = Value::String(pattern);
+        if let Some(field) = field_at(&input, var) {
+            if let Some(pattern) = string_pattern(&field, None) {
+                schema["pattern"] = Value::String(pattern);
+            } else if let Kind::Enum(e) = field.kind() {
+                // A path names a value; the zero (unspecified) one is none.
+                let names: Vec<String> = e.values().skip(1).map(|v| v.name().to_string()).collect();
+                schema["enum"] = json!(names);
+            }
         }
         params.push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
     }

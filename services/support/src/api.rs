@@ -6,7 +6,7 @@ use gearshift_proto::support::v1 as pb;
 use pb::support_centre_server::SupportCentre;
 use tonic::{Request, Response, Status};
 
-use crate::{SupportService, comment, desk, routing, ticket};
+use crate::{SupportService, comment, desk, policy, routing, ticket};
 
 type Answer<T> = Result<Response<T>, Status>;
 
@@ -108,6 +108,22 @@ impl SupportCentre for SupportService {
         request: Request<pb::UpdateSupportDeskRequest>,
     ) -> Answer<pb::SupportDesk> {
         respond(desk::grpc::update(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_service_level_policies(
+        &self,
+        request: Request<pb::ListServiceLevelPoliciesRequest>,
+    ) -> Answer<pb::ListServiceLevelPoliciesResponse> {
+        respond(policy::grpc::list(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_service_level_policy(
+        &self,
+        request: Request<pb::UpdateServiceLevelPolicyRequest>,
+    ) -> Answer<pb::ServiceLevelPolicy> {
+        respond(policy::grpc::update(self, request).await)
     }
 
     #[tracing::instrument(skip_all, fields(ticket.id = %request.get_ref().ticket_id))]

@@ -14,6 +14,7 @@
 mod api;
 pub mod comment;
 pub mod desk;
+pub mod policy;
 pub mod reason;
 pub mod registry;
 pub mod routing;

@@ -339,6 +339,7 @@ pub async fn create(
         let institute =
             crate::routing::store::route(&mut tx, draft.category.as_str(), &draft.parts_group)
                 .await?;
+        let policy = crate::policy::store::policy(&mut tx, draft.priority).await?;
         let (person, calendar) = match &institute {
             Some(code) => (
                 crate::desk::grpc::next_person(&mut tx, code).await?,
@@ -368,7 +369,7 @@ pub async fn create(
             create_time: now,
             update_time: now,
             revision: 1,
-            levels: Levels::start(now, draft.priority, &calendar),
+            levels: Levels::start(now, policy, &calendar),
             resolution: String::new(),
             resolve_time: None,
             close_time: None,
@@ -652,6 +653,10 @@ pub async fn triage(
     let category = category_from_proto("category", req.category)?;
     let parts_group = parts_group_from_proto("partsGroup", req.parts_group)?;
     let priority = priority_from_proto("priority", req.priority)?;
+    let targets = match priority {
+        Some(p) => Some(crate::policy::store::policy(&mut *svc.db.conn().await?, p).await?),
+        None => None,
+    };
     let calendar = svc.calendar.clone();
     apply(svc, &request, &req.id, &req.etag, Verb::Triage, |t, _| {
         let mut changed = vec!["status"];
@@ -663,9 +668,9 @@ pub async fn triage(
             t.parts_group = parts_group.clone();
             changed.push("partsGroup");
         }
-        if let Some(p) = priority.filter(|p| *p != t.priority) {
+        if let (Some(p), Some(targets)) = (priority.filter(|p| *p != t.priority), targets) {
             t.priority = p;
-            t.levels.reprioritise(p, &calendar);
+            t.levels.reprioritise(targets, &calendar);
             changed.push("priority");
         }
         t.status = Status::Triaged;

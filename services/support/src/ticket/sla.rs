@@ -31,9 +31,10 @@ pub struct Policy {
 /// A business day is the calendar's working day: 9 hours (09:00–18:00).
 const DAY: i64 = 9 * 60;
 
-/// The targets per priority: URGENT 2 h / 1 business day, HIGH 4 h / 3
-/// days, NORMAL 1 day / 10 days, LOW 2 days / 20 days. The next-response
-/// target is the first-response one.
+/// The default targets per priority (migration 0104 stores them; operators
+/// change them): URGENT 2 h / 1 business day, HIGH 4 h / 3 days, NORMAL 1
+/// day / 10 days, LOW 2 days / 20 days. The next-response target is the
+/// first-response one.
 pub fn policy(priority: Priority) -> Policy {
     let (first_response_minutes, resolution_minutes) = match priority {
         Priority::Urgent => (2 * 60, DAY),
@@ -108,9 +109,8 @@ fn micros(t: Timestamp) -> i64 {
 }
 
 impl Levels {
-    /// The clocks of a ticket created at `now` with `priority`.
-    pub fn start(now: i64, priority: Priority, calendar: &BusinessCalendar) -> Levels {
-        let p = policy(priority);
+    /// The clocks of a ticket created at `now` with policy `p`.
+    pub fn start(now: i64, p: Policy, calendar: &BusinessCalendar) -> Levels {
         let mut levels = Levels {
             first_response: Clock {
                 target_minutes: p.first_response_minutes,
@@ -154,8 +154,7 @@ impl Levels {
     }
 
     /// New targets for a new priority, counted from the same starts.
-    pub fn reprioritise(&mut self, priority: Priority, calendar: &BusinessCalendar) {
-        let p = policy(priority);
+    pub fn reprioritise(&mut self, p: Policy, calendar: &BusinessCalendar) {
         self.first_response.target_minutes = p.first_response_minutes;
         self.next_response.target_minutes = p.first_response_minutes;
         self.resolution.target_minutes = p.resolution_minutes;
@@ -349,7 +348,7 @@ mod tests {
 
     #[test]
     fn urgent_ticket_on_a_weekday_morning_is_due_two_hours_later() {
-        let levels = Levels::start(seoul("2026-11-25T10:00"), Priority::Urgent, &cal());
+        let levels = Levels::start(seoul("2026-11-25T10:00"), policy(Priority::Urgent), &cal());
         assert_eq!(levels.first_response.due, Some(seoul("2026-11-25T12:00")));
         // One business day: the same time the next working day.
         assert_eq!(levels.resolution.due, Some(seoul("2026-11-26T10:00")));
@@ -360,13 +359,13 @@ mod tests {
     #[test]
     fn a_friday_evening_ticket_waits_for_monday() {
         // Friday 2026-11-27 17:30: 30 minutes left that day, 90 on Monday.
-        let levels = Levels::start(seoul("2026-11-27T17:30"), Priority::Urgent, &cal());
+        let levels = Levels::start(seoul("2026-11-27T17:30"), policy(Priority::Urgent), &cal());
         assert_eq!(levels.first_response.due, Some(seoul("2026-11-30T10:30")));
     }
 
     #[test]
     fn a_ticket_across_midnight_counts_only_working_hours() {
-        let levels = Levels::start(seoul("2026-11-24T23:50"), Priority::High, &cal());
+        let levels = Levels::start(seoul("2026-11-24T23:50"), policy(Priority::High), &cal());
         assert_eq!(levels.first_response.due, Some(seoul("2026-11-25T13:00")));
     }
 
@@ -375,14 +374,14 @@ mod tests {
         // Chuseok 2026: 24–26 September (Thu–Sat), substitute holiday none;
         // a ticket on Wednesday 23 September at 17:00 with 2 h is due on
         // Monday 28 September at 10:00.
-        let levels = Levels::start(seoul("2026-09-23T17:00"), Priority::Urgent, &cal());
+        let levels = Levels::start(seoul("2026-09-23T17:00"), policy(Priority::Urgent), &cal());
         assert_eq!(levels.first_response.due, Some(seoul("2026-09-28T10:00")));
     }
 
     #[test]
     fn waiting_on_the_company_pauses_every_running_clock() {
         let c = cal();
-        let mut levels = Levels::start(seoul("2026-11-25T10:00"), Priority::Urgent, &c);
+        let mut levels = Levels::start(seoul("2026-11-25T10:00"), policy(Priority::Urgent), &c);
         levels.replied(seoul("2026-11-25T10:30"), &c);
         levels.pause(seoul("2026-11-25T11:00"), &c);
         assert_eq!(levels.resolution.due, None);
@@ -404,7 +403,7 @@ mod tests {
     #[test]
     fn states_follow_the_clock() {
         let c = cal();
-        let levels = Levels::start(seoul("2026-11-25T10:00"), Priority::Urgent, &c);
+        let levels = Levels::start(seoul("2026-11-25T10:00"), policy(Priority::Urgent), &c);
         let fr = &levels.first_response;
         assert_eq!(fr.state(seoul("2026-11-25T10:05")), Some(State::OnTrack));
         assert_eq!(fr.state(seoul("2026-11-25T11:40")), Some(State::AtRisk));
@@ -415,13 +414,13 @@ mod tests {
     #[test]
     fn a_late_reply_is_a_breach_and_an_early_one_is_met() {
         let c = cal();
-        let mut late = Levels::start(seoul("2026-11-25T10:00"), Priority::Urgent, &c);
+        let mut late = Levels::start(seoul("2026-11-25T10:00"), policy(Priority::Urgent), &c);
         late.replied(seoul("2026-11-25T12:01"), &c);
         assert_eq!(
             late.first_response.state(seoul("2026-11-25T12:02")),
             Some(State::Breached)
         );
-        let mut early = Levels::start(seoul("2026-11-25T10:00"), Priority::Urgent, &c);
+        let mut early = Levels::start(seoul("2026-11-25T10:00"), policy(Priority::Urgent), &c);
         early.replied(seoul("2026-11-25T11:59"), &c);
         assert_eq!(
             early.first_response.state(seoul("2026-12-25T12:02")),
@@ -432,7 +431,7 @@ mod tests {
     #[test]
     fn next_response_runs_from_the_companys_comment_to_the_reply() {
         let c = cal();
-        let mut levels = Levels::start(seoul("2026-11-25T10:00"), Priority::Urgent, &c);
+        let mut levels = Levels::start(seoul("2026-11-25T10:00"), policy(Priority::Urgent), &c);
         levels.replied(seoul("2026-11-25T10:10"), &c);
         levels.requester_commented(seoul("2026-11-25T17:00"), &c);
         // 1 h on Wednesday, 1 h on Thursday.
@@ -450,16 +449,16 @@ mod tests {
     #[test]
     fn a_new_priority_moves_the_due_times_from_the_same_start() {
         let c = cal();
-        let mut levels = Levels::start(seoul("2026-11-25T10:00"), Priority::Normal, &c);
+        let mut levels = Levels::start(seoul("2026-11-25T10:00"), policy(Priority::Normal), &c);
         assert_eq!(levels.first_response.due, Some(seoul("2026-11-26T10:00")));
-        levels.reprioritise(Priority::Urgent, &c);
+        levels.reprioritise(policy(Priority::Urgent), &c);
         assert_eq!(levels.first_response.due, Some(seoul("2026-11-25T12:00")));
     }
 
     #[test]
     fn a_reset_leaves_no_old_target_behind() {
         let c = cal();
-        let mut levels = Levels::start(seoul("2026-11-25T10:00"), Priority::Urgent, &c);
+        let mut levels = Levels::start(seoul("2026-11-25T10:00"), policy(Priority::Urgent), &c);
         levels.first_response.breach_recorded = true;
         levels.reset(seoul("2026-11-26T10:00"), &c);
         assert_eq!(levels.first_response.due, Some(seoul("2026-11-26T12:00")));
@@ -470,7 +469,7 @@ mod tests {
     #[test]
     fn reopening_continues_the_resolution_clock() {
         let c = cal();
-        let mut levels = Levels::start(seoul("2026-11-25T10:00"), Priority::Urgent, &c);
+        let mut levels = Levels::start(seoul("2026-11-25T10:00"), policy(Priority::Urgent), &c);
         levels.resolved(seoul("2026-11-25T14:00"), &c);
         assert_eq!(
             levels.resolution.state(seoul("2026-11-30T00:00")),
