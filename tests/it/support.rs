@@ -24,6 +24,7 @@ engine_tests!(
     an_institutes_open_tickets_by_due_time_in_one_call,
     two_replicas_sweeping_record_each_breach_once,
     operators_set_the_targets_of_each_priority,
+    the_list_filters_as_documented,
 );
 
 /// Wednesday 2026-11-25, 10:00 in Seoul.
@@ -1233,4 +1234,56 @@ async fn operators_set_the_targets_of_each_priority(engine: Engine) {
         same_instant(&fr["dueTime"], &seoul("2026-11-25T11:00")),
         "{fr}"
     );
+}
+
+async fn the_list_filters_as_documented(engine: Engine) {
+    let desk = Desk::open(engine).await;
+    let app = &desk.app;
+    let op = app.admin_key.clone();
+    let mut body = desk.ticket_body("CERTIFICATION", "", "HIGH");
+    body["subject"] = json!("K-Mark for the Cooling plate");
+    let cert = desk.post_ok("/v1/tickets", &op, body).await;
+    desk.advance(SignedDuration::from_hours(2));
+    let battery = desk
+        .post_ok(
+            "/v1/tickets",
+            &op,
+            desk.ticket_body("TECHNOLOGY_DEVELOPMENT", "BATTERY_ENERGY_STORAGE", "LOW"),
+        )
+        .await;
+    let ids = async |query: &str| -> Vec<String> {
+        let r = desk.get_ok(&format!("/v1/tickets?{query}"), &op).await;
+        r["tickets"]
+            .as_array()
+            .expect("tickets")
+            .iter()
+            .map(|t| t["id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    let (c, b) = (
+        cert["id"].as_str().expect("id").to_string(),
+        battery["id"].as_str().expect("id").to_string(),
+    );
+    assert_eq!(ids("").await, [b.clone(), c.clone()], "newest first");
+    assert_eq!(ids("category=CERTIFICATION").await, [c.clone()]);
+    assert_eq!(ids("priority=LOW").await, [b.clone()]);
+    assert_eq!(ids("institute=KATECH").await, [c.clone()]);
+    assert_eq!(ids(&format!("supplierId={}", desk.supplier)).await.len(), 2);
+    assert_eq!(ids("query=cooling%20PLATE").await, [c.clone()], "any case");
+    assert_eq!(
+        ids("query=100%25").await,
+        Vec::<String>::new(),
+        "% is literal"
+    );
+    let noon = seoul("2026-11-25T11:00");
+    assert_eq!(ids(&format!("createTimeFrom={noon}")).await, [b.clone()]);
+    assert_eq!(ids(&format!("createTimeTo={noon}")).await, [c.clone()]);
+    assert_eq!(ids("status=ASSIGNED&open=true").await.len(), 2);
+    assert_eq!(ids("open=false").await, Vec::<String>::new());
+    app.get("/v1/tickets?status=SOMETHING", &op)
+        .await
+        .assert_problem(400, "INVALID_ARGUMENT");
+    app.get("/v1/tickets?institute=keti", &op)
+        .await
+        .assert_problem(400, "INVALID_ARGUMENT");
 }

@@ -44,12 +44,14 @@ fn attainment_sums(p: &str, open: &str) -> String {
 struct Group {
     institute: String,
     month: String,
+    status: String,
     created: i64,
-    open: Option<i64>,
-    fr_met: Option<i64>,
-    fr_breached: Option<i64>,
-    res_met: Option<i64>,
-    res_breached: Option<i64>,
+    fr_met: i64,
+    fr_breached: i64,
+    res_met: i64,
+    res_breached: i64,
+    rating_sum: i64,
+    rating_count: i64,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -61,13 +63,15 @@ struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, g: &Group) {
+    fn add(&mut self, g: &Group, open: bool) {
         self.created += g.created;
-        self.open += g.open.unwrap_or(0);
-        self.fr.0 += g.fr_met.unwrap_or(0);
-        self.fr.1 += g.fr_breached.unwrap_or(0);
-        self.res.0 += g.res_met.unwrap_or(0);
-        self.res.1 += g.res_breached.unwrap_or(0);
+        if open {
+            self.open += g.created;
+        }
+        self.fr.0 += g.fr_met;
+        self.fr.1 += g.fr_breached;
+        self.res.0 += g.res_met;
+        self.res.1 += g.res_breached;
     }
 }
 
@@ -107,27 +111,33 @@ fn median(mut values: Vec<i64>) -> f64 {
     micros / 60_000_000.0
 }
 
-/// Durations in microseconds from creation to `column`, where set.
+/// Microseconds from creation to the first reply and to resolution, of
+/// the tickets that had them.
 async fn durations(
     conn: &mut AnyConnection,
-    column: &str,
     institute: Option<&str>,
-) -> Result<Vec<i64>, Error> {
+) -> Result<(Vec<i64>, Vec<i64>), Error> {
     let mut c = Conditions::new();
-    c.push(&format!("{column} IS NOT NULL"), Vec::<Value>::new());
+    c.push(
+        "(fr_stop IS NOT NULL OR resolve_time IS NOT NULL)",
+        Vec::<Value>::new(),
+    );
     if let Some(code) = institute {
         c.push("institute = {}", [code]);
     }
-    let rows: Vec<(i64,)> = c
+    let rows: Vec<(Option<i64>, Option<i64>)> = c
         .fetch(
             conn,
-            &format!("{column} - create_time"),
+            "fr_stop - create_time, resolve_time - create_time",
             "tickets",
             "1",
             i64::MAX,
         )
         .await?;
-    Ok(rows.into_iter().map(|(d,)| d).collect())
+    Ok((
+        rows.iter().filter_map(|r| r.0).collect(),
+        rows.iter().filter_map(|r| r.1).collect(),
+    ))
 }
 
 pub async fn get(
@@ -140,31 +150,32 @@ pub async fn get(
     let open = open_list();
     let mut conn = svc.db.conn().await?;
 
+    // One pass over the narrow figures index, grouped by institute, month
+    // and status; everything else is added up from these groups.
     let filter = if institute.is_some() {
         " WHERE institute = $2"
     } else {
         ""
     };
     let sql = format!(
-        "SELECT institute, month, COUNT(*), SUM(CASE WHEN status IN ({open}) THEN 1 ELSE 0 END), \
-         {}, {} FROM tickets{filter} GROUP BY institute, month ORDER BY institute, month",
+        "SELECT institute, month, status, COUNT(*), {}, {}, SUM(rating), COUNT(rating) \
+         FROM tickets{filter} GROUP BY institute, month, status",
         attainment_sums("fr", &open),
         attainment_sums("res", &open),
     );
-    let mut query = sqlx::query_as::<
-        _,
-        (
-            String,
-            String,
-            i64,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-        ),
-    >(sqlx::AssertSqlSafe(sql))
-    .bind(now);
+    type GroupRow = (
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        i64,
+    );
+    let mut query = sqlx::query_as::<_, GroupRow>(sqlx::AssertSqlSafe(sql)).bind(now);
     if let Some(code) = institute {
         query = query.bind(code);
     }
@@ -172,70 +183,42 @@ pub async fn get(
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .map(
-            |(institute, month, created, open, fr_met, fr_breached, res_met, res_breached)| Group {
-                institute,
-                month,
-                created,
-                open,
-                fr_met,
-                fr_breached,
-                res_met,
-                res_breached,
-            },
-        )
+        .map(|r| Group {
+            institute: r.0,
+            month: r.1,
+            status: r.2,
+            created: r.3,
+            fr_met: r.4.unwrap_or(0),
+            fr_breached: r.5.unwrap_or(0),
+            res_met: r.6.unwrap_or(0),
+            res_breached: r.7.unwrap_or(0),
+            rating_sum: r.8.unwrap_or(0),
+            rating_count: r.9,
+        })
         .collect();
 
     let mut by_institute: BTreeMap<&str, (Counts, BTreeMap<&str, Counts>)> = BTreeMap::new();
     let mut by_month: BTreeMap<&str, Counts> = BTreeMap::new();
-    let mut total = 0;
+    let mut by_status: BTreeMap<&str, i64> = BTreeMap::new();
+    let (mut total, mut rating_sum, mut rating_count) = (0, 0, 0);
     for g in &groups {
+        let open = Status::parse(&g.status).is_some_and(Status::is_open);
         let (all, months) = by_institute.entry(&g.institute).or_default();
-        all.add(g);
-        months.entry(&g.month).or_default().add(g);
-        by_month.entry(&g.month).or_default().add(g);
+        all.add(g, open);
+        months.entry(&g.month).or_default().add(g, open);
+        by_month.entry(&g.month).or_default().add(g, open);
+        *by_status.entry(&g.status).or_default() += g.created;
         total += g.created;
+        rating_sum += g.rating_sum;
+        rating_count += g.rating_count;
     }
-
-    let sql = format!(
-        "SELECT status, COUNT(*) FROM tickets WHERE status IN ({open}){} GROUP BY status",
-        if institute.is_some() {
-            " AND institute = $1"
-        } else {
-            ""
-        }
-    );
-    let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
-    if let Some(code) = institute {
-        query = query.bind(code);
-    }
-    let statuses = query.fetch_all(&mut *conn).await?;
     let open_by_status = Status::open()
         .map(|s| pb::StatusCount {
             status: pb::TicketStatus::from_str_name(s.as_str()).map_or(0, |v| v as i32),
-            count: statuses
-                .iter()
-                .find(|(name, _)| name == s.as_str())
-                .map_or(0, |(_, n)| *n as i32),
+            count: by_status.get(s.as_str()).copied().unwrap_or(0) as i32,
         })
         .collect();
-
-    let sql = format!(
-        "SELECT SUM(rating), COUNT(rating) FROM tickets{}",
-        if institute.is_some() {
-            " WHERE institute = $1"
-        } else {
-            ""
-        }
-    );
-    let mut query = sqlx::query_as::<_, (Option<i64>, i64)>(sqlx::AssertSqlSafe(sql));
-    if let Some(code) = institute {
-        query = query.bind(code);
-    }
-    let (rating_sum, rating_count) = query.fetch_one(&mut *conn).await?;
-
-    let first_response = durations(&mut conn, "fr_stop", institute).await?;
-    let resolution = durations(&mut conn, "resolve_time", institute).await?;
+    let (first_response, resolution) = durations(&mut conn, institute).await?;
 
     Ok(pb::SupportStats {
         open_by_status,
@@ -255,7 +238,7 @@ pub async fn get(
         satisfaction_average: if rating_count == 0 {
             0.0
         } else {
-            rating_sum.unwrap_or(0) as f64 / rating_count as f64
+            rating_sum as f64 / rating_count as f64
         },
         satisfaction_count: rating_count as i32,
         total: total as i32,

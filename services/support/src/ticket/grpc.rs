@@ -334,8 +334,6 @@ pub async fn create(
     let (principal, draft) = (&principal, &draft);
     let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
         let now = tx.now();
-        let year = time::quarter(now, svc.db.clock().zone()).0;
-        let number = store::next_number(&mut tx, year).await?;
         let institute =
             crate::routing::store::route(&mut tx, draft.category.as_str(), &draft.parts_group)
                 .await?;
@@ -347,6 +345,10 @@ pub async fn create(
             ),
             None => (None, (*svc.calendar).clone()),
         };
+        // The number last: its counter row is the one every new ticket
+        // writes, so it is held for as short a time as possible.
+        let year = time::quarter(now, svc.db.clock().zone()).0;
+        let number = store::next_number(&mut tx, year).await?;
         let ticket = Ticket {
             id: ids::new_id("tkt"),
             number,
