@@ -1264,20 +1264,20 @@ async fn the_list_filters_as_documented(engine: Engine) {
         cert["id"].as_str().expect("id").to_string(),
         battery["id"].as_str().expect("id").to_string(),
     );
-    assert_eq!(ids("").await, [b.clone(), c.clone()], "newest first");
-    assert_eq!(ids("category=CERTIFICATION").await, [c.clone()]);
-    assert_eq!(ids("priority=LOW").await, [b.clone()]);
-    assert_eq!(ids("institute=KATECH").await, [c.clone()]);
+    assert_eq!(ids("").await, [b.as_str(), c.as_str()], "newest first");
+    assert_eq!(ids("category=CERTIFICATION").await, [c.as_str()]);
+    assert_eq!(ids("priority=LOW").await, [b.as_str()]);
+    assert_eq!(ids("institute=KATECH").await, [c.as_str()]);
     assert_eq!(ids(&format!("supplierId={}", desk.supplier)).await.len(), 2);
-    assert_eq!(ids("query=cooling%20PLATE").await, [c.clone()], "any case");
+    assert_eq!(ids("query=cooling%20PLATE").await, [c.as_str()], "any case");
     assert_eq!(
         ids("query=100%25").await,
         Vec::<String>::new(),
         "% is literal"
     );
     let noon = seoul("2026-11-25T11:00");
-    assert_eq!(ids(&format!("createTimeFrom={noon}")).await, [b.clone()]);
-    assert_eq!(ids(&format!("createTimeTo={noon}")).await, [c.clone()]);
+    assert_eq!(ids(&format!("createTimeFrom={noon}")).await, [b.as_str()]);
+    assert_eq!(ids(&format!("createTimeTo={noon}")).await, [c.as_str()]);
     assert_eq!(ids("status=ASSIGNED&open=true").await.len(), 2);
     assert_eq!(ids("open=false").await, Vec::<String>::new());
     app.get("/v1/tickets?status=SOMETHING", &op)
