@@ -14,7 +14,7 @@ use gearshift_platform::write::write;
 use gearshift_platform::{Error, Principal, Role};
 
 use crate::SupportService;
-use crate::ticket::grpc::event;
+use crate::ticket::grpc::save;
 use crate::ticket::rules::Status;
 use crate::ticket::store;
 
@@ -91,14 +91,11 @@ async fn breach_batch(db: &Db) -> Result<u32, Error> {
                 }
             }
             next.revision = current.revision + 1;
-            if !store::update(&mut tx, &next, current.revision).await? {
-                return Err(Error::Conflict);
-            }
-            event(
+            save(
                 &mut tx,
                 actor,
                 "ticket.sla_breached",
-                Some(&current),
+                &current,
                 &next,
                 &[],
                 Some(serde_json::json!({
@@ -132,14 +129,11 @@ async fn close_batch(db: &Db, auto_close_days: u32) -> Result<u32, Error> {
             next.close_time = Some(now);
             next.update_time = now.max(current.update_time);
             next.revision = current.revision + 1;
-            if !store::update(&mut tx, &next, current.revision).await? {
-                return Err(Error::Conflict);
-            }
-            event(
+            save(
                 &mut tx,
                 actor,
                 "ticket.closed",
-                Some(&current),
+                &current,
                 &next,
                 &["status", "closeTime"],
                 Some(serde_json::json!({

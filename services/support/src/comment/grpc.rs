@@ -11,7 +11,7 @@ use tonic::Request;
 use super::{Comment, INTERNAL, PUBLIC, store};
 use crate::SupportService;
 use crate::reason::Reason;
-use crate::ticket::grpc::{event, load, ticket_id};
+use crate::ticket::grpc::{load, save, ticket_id};
 use crate::ticket::rules::{self, Status};
 use crate::ticket::{access, store as tickets};
 
@@ -108,14 +108,11 @@ pub async fn create(
         next.update_time = now.max(current.update_time);
         let own_hours = crate::desk::grpc::calendar(&mut tx, calendar, &next.institute).await?;
         next.levels.derive(&own_hours);
-        if !tickets::update(&mut tx, &next, current.revision).await? {
-            return Err(Error::Conflict);
-        }
-        event(
+        save(
             &mut tx,
             principal,
             "ticket.commented",
-            Some(&current),
+            &current,
             &next,
             &changed,
             Some(serde_json::json!({

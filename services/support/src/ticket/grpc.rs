@@ -145,7 +145,7 @@ fn supplier_id(field: &str, id: &str) -> Result<(), Error> {
 }
 
 /// Appends a ticket event: the record before and after, and a note.
-pub async fn event(
+async fn event(
     tx: &mut Tx,
     principal: &Principal,
     event_type: &str,
@@ -166,6 +166,32 @@ pub async fn event(
     })
     .await?;
     Ok(())
+}
+
+/// Writes `next` over `current` (a lost race if another write got there
+/// first) and records the event, in the caller's transaction.
+pub async fn save(
+    tx: &mut Tx,
+    principal: &Principal,
+    event_type: &str,
+    current: &Ticket,
+    next: &Ticket,
+    changed: &[&str],
+    note: Option<serde_json::Value>,
+) -> Result<(), Error> {
+    if !store::update(tx, next, current.revision).await? {
+        return Err(Error::Conflict);
+    }
+    event(
+        tx,
+        principal,
+        event_type,
+        Some(current),
+        next,
+        changed,
+        note,
+    )
+    .await
 }
 
 // ---- create ----------------------------------------------------------------
@@ -624,14 +650,11 @@ where
         next.update_time = now.max(current.update_time);
         let calendar = crate::desk::grpc::calendar(&mut tx, &svc.calendar, &next.institute).await?;
         next.levels.derive(&calendar);
-        if !store::update(&mut tx, &next, current.revision).await? {
-            return Err(Error::Conflict);
-        }
-        event(
+        save(
             &mut tx,
             principal,
             m.event_type,
-            Some(&current),
+            &current,
             &next,
             &m.changed,
             m.note,
@@ -962,14 +985,11 @@ pub async fn rate(
         });
         next.revision = current.revision + 1;
         next.update_time = now.max(current.update_time);
-        if !store::update(&mut tx, &next, current.revision).await? {
-            return Err(Error::Conflict);
-        }
-        event(
+        save(
             &mut tx,
             principal,
             "ticket.rated",
-            Some(&current),
+            &current,
             &next,
             &["satisfaction"],
             Some(serde_json::json!({"note": format!("rated {rating} of 5")})),
@@ -1013,9 +1033,6 @@ pub async fn merge(
         merged.merged_into = target.id.clone();
         merged.revision = source.revision + 1;
         merged.update_time = now.max(source.update_time);
-        if !store::update(&mut tx, &merged, source.revision).await? {
-            return Err(Error::Conflict);
-        }
         let note = format!(
             "{} merged into {}{}",
             source.number,
@@ -1026,11 +1043,11 @@ pub async fn merge(
                 format!(": {reason}")
             }
         );
-        event(
+        save(
             &mut tx,
             principal,
             "ticket.merged",
-            Some(&source),
+            &source,
             &merged,
             &["status", "closeTime", "mergedInto"],
             Some(serde_json::json!({"note": note, "into": target.id})),
@@ -1040,14 +1057,11 @@ pub async fn merge(
         let mut kept = target.clone();
         kept.revision = target.revision + 1;
         kept.update_time = now.max(target.update_time);
-        if !store::update(&mut tx, &kept, target.revision).await? {
-            return Err(Error::Conflict);
-        }
-        event(
+        save(
             &mut tx,
             principal,
             "ticket.merge_received",
-            Some(&target),
+            &target,
             &kept,
             &[],
             Some(serde_json::json!({"note": note, "from": source.id})),

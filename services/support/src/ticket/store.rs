@@ -406,12 +406,15 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// Open tickets with a clock past its due time whose breach is not yet
-/// recorded, oldest due first; on PostgreSQL each row is claimed
-/// (`FOR UPDATE SKIP LOCKED`) so replicas sweep different tickets.
-pub async fn breach_candidates(
+/// Up to `limit` tickets matching `condition` (a literal of this module
+/// with `$1` bound to `at`), in `order`; on PostgreSQL each row is claimed
+/// (`FOR UPDATE SKIP LOCKED`), so replicas sweeping at once take different
+/// tickets.
+async fn claim(
     conn: &mut AnyConnection,
-    now: i64,
+    condition: &str,
+    order: &str,
+    at: i64,
     limit: i64,
     postgres: bool,
 ) -> Result<Vec<Ticket>, Error> {
@@ -421,15 +424,26 @@ pub async fn breach_candidates(
         ""
     };
     let sql = format!(
-        "SELECT {READ_COLUMNS} FROM tickets WHERE breach_due IS NOT NULL AND breach_due <= $1 \
-         ORDER BY breach_due, id LIMIT $2{lock}"
+        "SELECT {READ_COLUMNS} FROM tickets WHERE {condition} ORDER BY {order} LIMIT $2{lock}"
     );
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(now)
+        .bind(at)
         .bind(limit)
         .fetch_all(conn)
         .await?;
     rows.into_iter().map(Ticket::try_from).collect()
+}
+
+/// Open tickets with a clock past its due time whose breach is not yet
+/// recorded, oldest due first.
+pub async fn breach_candidates(
+    conn: &mut AnyConnection,
+    now: i64,
+    limit: i64,
+    postgres: bool,
+) -> Result<Vec<Ticket>, Error> {
+    let condition = "breach_due IS NOT NULL AND breach_due <= $1";
+    claim(conn, condition, "breach_due, id", now, limit, postgres).await
 }
 
 /// RESOLVED tickets resolved at or before `resolved_before`, to close.
@@ -439,19 +453,14 @@ pub async fn close_candidates(
     limit: i64,
     postgres: bool,
 ) -> Result<Vec<Ticket>, Error> {
-    let lock = if postgres {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
-    };
-    let sql = format!(
-        "SELECT {READ_COLUMNS} FROM tickets WHERE status = 'RESOLVED' AND resolve_time <= $1 \
-         ORDER BY resolve_time, id LIMIT $2{lock}"
-    );
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(resolved_before)
-        .bind(limit)
-        .fetch_all(conn)
-        .await?;
-    rows.into_iter().map(Ticket::try_from).collect()
+    let condition = "status = 'RESOLVED' AND resolve_time <= $1";
+    claim(
+        conn,
+        condition,
+        "resolve_time, id",
+        resolved_before,
+        limit,
+        postgres,
+    )
+    .await
 }
