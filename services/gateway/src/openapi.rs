@@ -149,10 +149,17 @@ fn json_path_template(route: &Route) -> String {
     for var in route.template.variables() {
         path = path.replace(
             &format!("{{{}}}", var.join(".")),
-            &format!("{{{}}}", json_names(&route.input(), var).join(".")),
+            &format!("{{{}}}", param_name(&route.input(), var)),
         );
     }
     path
+}
+
+/// A path parameter's name: the JSON name of the field it binds
+/// (`{routingRule.id}` is `id`), as generated clients and fuzzers expect a
+/// plain name; the variables of one template never share a last name.
+fn param_name(message: &MessageDescriptor, path: &[String]) -> String {
+    json_names(message, path).pop().unwrap_or_default()
 }
 
 /// The JSON names of a proto field path in `message`.
@@ -247,7 +254,7 @@ fn operation(
     let mut params = Vec::new();
     let mut path_fields = Vec::new();
     for var in route.template.variables() {
-        let name = json_names(&input, var).join(".");
+        let name = param_name(&input, var);
         path_fields.push(var[0].clone());
         let mut schema = json!({"type": "string"});
         if let Some(field) = field_at(&input, var) {
@@ -276,6 +283,14 @@ fn operation(
             let desc = schema.get("description").cloned();
             if let Value::Object(m) = &mut schema {
                 m.remove("description");
+                // A query parameter sent empty is a filter not set.
+                if let Some(Value::String(pattern)) = m.get("pattern")
+                    && let Some(inner) = pattern.strip_prefix('^').and_then(|p| p.strip_suffix('$'))
+                    && !inner.ends_with(")?")
+                {
+                    let optional = format!("^({inner})?$");
+                    m.insert("pattern".into(), Value::String(optional));
+                }
             }
             let mut p = json!({"name": field.json_name(), "in": "query", "schema": schema});
             if let Some(d) = desc {

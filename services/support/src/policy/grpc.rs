@@ -95,10 +95,10 @@ pub async fn update(
                 "must be 1 to 100,000 business minutes",
             );
         }
-        if !(1..=1_000_000).contains(&next.resolution_minutes) {
+        if !(1..=100_000).contains(&next.resolution_minutes) {
             v.add(
                 "serviceLevelPolicy.resolutionMinutes",
-                "must be 1 to 1,000,000 business minutes",
+                "must be 1 to 100,000 business minutes (about 185 business days)",
             );
         } else if next.resolution_minutes < next.first_response_minutes {
             v.add(
