@@ -1287,3 +1287,40 @@ async fn the_list_filters_as_documented(engine: Engine) {
         .await
         .assert_problem(400, "INVALID_ARGUMENT");
 }
+
+/// The registry accepts the connection and never answers: after the
+/// support centre's deadline for it (3 s) the caller gets 503, and nothing
+/// was written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_is_slow_gives_503_within_the_deadline() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut args = test_args(Engine::Sqlite, dir.path()).await;
+    args.common.target = vec![gearshift::Target::Support, gearshift::Target::Gateway];
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    args.registry.addr = format!("http://{}", silent.local_addr().expect("addr"));
+    // Accepts connections and holds them, saying nothing.
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    let app = spawn_with(args, dir).await;
+    let body = json!({
+        "supplierId": "sup_01m8gm4vs2kh7c94aj015wccwv",
+        "requester": {"name": "Kim"},
+        "category": "OTHER_CATEGORY",
+        "subject": "Help",
+        "description": "Please",
+    });
+    // 503 naming the registry: the support centre's own deadline for it
+    // ran out, not the request's (that would be a 504).
+    let r = app.post("/v1/tickets", &app.admin_key, body).await;
+    r.assert_problem(503, "UNAVAILABLE");
+    assert!(r.text.contains("registry"), "{}", r.text);
+    let listed = app.get("/v1/tickets", &app.admin_key).await;
+    assert_eq!(listed.body["tickets"], json!([]), "nothing was written");
+    holder.abort();
+}
