@@ -519,6 +519,15 @@ async fn triage_reroute_and_routing_rules(engine: Engine) {
         .await;
     assert_eq!(t["assigneeInstitute"], "GJTP");
     let rule_path = format!("/v1/routingRules/{}", rule["id"].as_str().expect("id"));
+    // An update that names no field is not a silent no-op (AIP-134: an
+    // empty mask is every field, and a rule needs its category).
+    let r = TestApp::send(app.request(
+        reqwest::Method::PATCH,
+        &format!("{rule_path}?updateMask="),
+        Some(&op),
+    ))
+    .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
     let changed = app
         .patch(&rule_path, &op, json!({"institute": "KITECH"}))
         .await;

@@ -19,6 +19,7 @@ pub mod error;
 pub mod etag;
 pub mod idempotency;
 pub mod ids;
+pub mod mask;
 pub mod metrics;
 pub mod outbox;
 pub mod pagination;

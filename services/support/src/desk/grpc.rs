@@ -160,35 +160,17 @@ pub async fn update(
         .ok_or_else(|| Error::invalid("supportDesk", "is required"))?;
     let code = institute("supportDesk.institute", &input.institute)?;
     access(&principal, &code)?;
-    let mask: Option<Vec<String>> = req.update_mask.as_ref().map(|m| m.paths.clone());
-    let wants = |f: &str, snake: &str| {
-        mask.as_ref()
-            .is_none_or(|m| m.iter().any(|p| p == f || p == snake))
-    };
-    if let Some(paths) = &mask {
-        for p in paths {
-            if ![
-                "autoAssign",
-                "auto_assign",
-                "businessHours",
-                "business_hours",
-                "people",
-            ]
-            .contains(&p.as_str())
-            {
-                return Err(Error::invalid(
-                    "updateMask",
-                    format!("{p} cannot be changed: only autoAssign, businessHours and people"),
-                ));
-            }
-        }
-    }
-    let new_people = if wants("people", "people") {
+    let mask = gearshift_platform::mask::fields(
+        req.update_mask.as_ref(),
+        &["autoAssign", "businessHours", "people"],
+    )?;
+    let wants = |f: &str| gearshift_platform::mask::wants(&mask, f);
+    let new_people = if wants("people") {
         Some(people(&input.people)?)
     } else {
         None
     };
-    let hours = if wants("businessHours", "business_hours") {
+    let hours = if wants("businessHours") {
         let h = input.business_hours.trim().to_string();
         if !h.is_empty() {
             svc.calendar
@@ -199,7 +181,7 @@ pub async fn update(
     } else {
         None
     };
-    let auto_assign = if wants("autoAssign", "auto_assign") {
+    let auto_assign = if wants("autoAssign") {
         input.auto_assign
     } else {
         None

@@ -47,34 +47,13 @@ pub async fn update(
         .ok_or_else(|| Error::invalid("serviceLevelPolicy", "is required"))?;
     let priority = priority_from_proto("serviceLevelPolicy.priority", input.priority)?
         .ok_or_else(|| Error::invalid("serviceLevelPolicy.priority", "is required"))?;
-    let mask: Option<Vec<String>> = req.update_mask.as_ref().map(|m| m.paths.clone());
-    let wants = |camel: &str, snake: &str| {
-        mask.as_ref()
-            .is_none_or(|m| m.iter().any(|p| p == camel || p == snake))
-    };
-    if let Some(paths) = &mask {
-        for p in paths {
-            if ![
-                "firstResponseMinutes",
-                "first_response_minutes",
-                "resolutionMinutes",
-                "resolution_minutes",
-            ]
-            .contains(&p.as_str())
-            {
-                return Err(Error::invalid(
-                    "updateMask",
-                    format!(
-                        "{p} cannot be changed: only firstResponseMinutes and resolutionMinutes"
-                    ),
-                ));
-            }
-        }
-    }
-    let first = wants("firstResponseMinutes", "first_response_minutes")
-        .then_some(i64::from(input.first_response_minutes));
-    let resolution = wants("resolutionMinutes", "resolution_minutes")
-        .then_some(i64::from(input.resolution_minutes));
+    let mask = gearshift_platform::mask::fields(
+        req.update_mask.as_ref(),
+        &["firstResponseMinutes", "resolutionMinutes"],
+    )?;
+    let wants = |f: &str| gearshift_platform::mask::wants(&mask, f);
+    let first = wants("firstResponseMinutes").then_some(i64::from(input.first_response_minutes));
+    let resolution = wants("resolutionMinutes").then_some(i64::from(input.resolution_minutes));
     let expected = etag::expected(&request, &input.etag);
     let idempotency = Idempotency::from_request(&request, &principal)?;
     let (principal, expected) = (&principal, &expected);

@@ -188,28 +188,10 @@ pub async fn update(
             "is not a routing rule id (rtr_ followed by 26 characters)",
         )
     })?;
-    let mask: Option<Vec<String>> = req.update_mask.as_ref().map(|m| m.paths.clone());
-    if let Some(paths) = &mask {
-        for p in paths {
-            if !["category", "partsGroup", "parts_group", "institute"].contains(&p.as_str()) {
-                return Err(Error::invalid(
-                    "updateMask",
-                    format!("{p} cannot be changed: only category, partsGroup and institute"),
-                ));
-            }
-        }
-    }
-    let mask: Option<Vec<String>> = mask.map(|m| {
-        m.into_iter()
-            .map(|p| {
-                if p == "parts_group" {
-                    "partsGroup".into()
-                } else {
-                    p
-                }
-            })
-            .collect()
-    });
+    let mask = gearshift_platform::mask::fields(
+        req.update_mask.as_ref(),
+        &["category", "partsGroup", "institute"],
+    )?;
     let expected = etag::expected(&request, &input.etag);
     let current = {
         let mut conn = svc.db.conn().await?;
