@@ -290,6 +290,10 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
                 format!("http://127.0.0.1:{grpc}"),
             )
             .env("GEARSHIFT_SUPPORT_LISTEN", format!("127.0.0.1:{support}"))
+            .env(
+                "GEARSHIFT_SUPPORT_ADDR",
+                format!("http://127.0.0.1:{support}"),
+            )
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
@@ -310,6 +314,8 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
         // The registry first: it makes the shared principal secret.
         children.push(command("registry").spawn()?);
         wait_ready(&format!("http://127.0.0.1:{grpc}/readyz"), started).await?;
+        // The gateway is ready when every service it routes to is.
+        children.push(command("support").spawn()?);
         children.insert(0, command("gateway").spawn()?);
     } else {
         children.push(command("all").spawn()?);
@@ -614,7 +620,7 @@ async fn main() -> anyhow::Result<()> {
     println!(
         "idle resident memory ({}): {:.1} MiB",
         if args.split {
-            "both processes"
+            "every process"
         } else {
             "all-in-one"
         },
