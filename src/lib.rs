@@ -127,6 +127,8 @@ targets! {
     Registry => registry: gearshift_registry::Registry,
     /// The one-stop support centre (gRPC).
     Support => support: gearshift_support::Support,
+    /// Special-case financing (gRPC).
+    Financing => financing: gearshift_financing::Financing,
     /// The HTTP gateway (REST, OpenAPI, API keys).
     Gateway => gateway: gearshift_gateway::Gateway,
 }
@@ -134,7 +136,7 @@ targets! {
 /// Options every target shares.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Which targets to run: all, or a comma-separated list of gateway, registry, support.
+    /// Which targets to run: all, or a comma-separated list of gateway, registry, support, financing.
     #[arg(
         long,
         value_name = "TARGETS",

@@ -278,7 +278,7 @@ fn rss_kib(pid: u32) -> Option<u64> {
 
 async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
     let data = tempfile::tempdir()?;
-    let (http, grpc, support) = (free_port()?, free_port()?, free_port()?);
+    let (http, grpc, support, financing) = (free_port()?, free_port()?, free_port()?, free_port()?);
     let command = |target: &str| {
         let mut cmd = Command::new(&args.binary);
         cmd.env("GEARSHIFT_TARGET", target)
@@ -293,6 +293,14 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
             .env(
                 "GEARSHIFT_SUPPORT_ADDR",
                 format!("http://127.0.0.1:{support}"),
+            )
+            .env(
+                "GEARSHIFT_FINANCING_LISTEN",
+                format!("127.0.0.1:{financing}"),
+            )
+            .env(
+                "GEARSHIFT_FINANCING_ADDR",
+                format!("http://127.0.0.1:{financing}"),
             )
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -316,6 +324,7 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
         wait_ready(&format!("http://127.0.0.1:{grpc}/readyz"), started).await?;
         // The gateway is ready when every service it routes to is.
         children.push(command("support").spawn()?);
+        children.push(command("financing").spawn()?);
         children.insert(0, command("gateway").spawn()?);
     } else {
         children.push(command("all").spawn()?);

@@ -29,6 +29,12 @@ pub mod support {
     }
 }
 
+pub mod financing {
+    pub mod v1 {
+        tonic::include_proto!("gearshift.financing.v1");
+    }
+}
+
 pub mod iam {
     pub mod v1 {
         tonic::include_proto!("gearshift.iam.v1");

@@ -160,6 +160,7 @@ fn annotated_rpcs() -> Vec<String> {
     let services: Vec<&str> = gearshift_registry::Registry::SERVICES
         .iter()
         .chain(gearshift_support::Support::SERVICES)
+        .chain(gearshift_financing::Financing::SERVICES)
         .chain(gearshift_gateway::OWN_SERVICES)
         .copied()
         .collect();

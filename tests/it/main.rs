@@ -9,6 +9,7 @@ mod common;
 mod deploy;
 mod dispatch;
 mod faults;
+mod financing;
 mod gateway;
 mod grpc;
 mod registry;

@@ -202,10 +202,13 @@ fn string_pattern(field: &FieldDescriptor, description: Option<&str>) -> Option<
     match field.name() {
         "supplier_id" | "ids" => id("sup"),
         "ticket_id" => id("tkt"),
+        "programme_id" => id("fpg"),
         "id" if message.ends_with("Event") => id("evt"),
         "id" if message.contains("Comment") => id("cmt"),
         "id" if message.contains("Ticket") => id("tkt"),
         "id" if message.contains("RoutingRule") => id("rtr"),
+        "id" if message.contains("Application") => id("fap"),
+        "id" if message.contains("Programme") => id("fpg"),
         "id" if message.contains("StageChange") => id("stc"),
         "id" if message.contains("ApiKey") => id("key"),
         "id" if message.contains("Supplier") => id("sup"),

@@ -1,0 +1,305 @@
+//! The applications' gRPC handlers: a company drafts and submits; the
+//! registry is asked about eligibility before anything is written.
+
+use gearshift_platform::error::Reason as _;
+use gearshift_platform::idempotency::Idempotency;
+use gearshift_platform::write::{Tx, write};
+use gearshift_platform::{Error, Principal, Role, etag, ids, outbox, time};
+use gearshift_proto::financing::v1 as pb;
+use pb::application::Status;
+use tonic::Request;
+
+use super::rules;
+use super::store::{self, Stored};
+use crate::FinancingService;
+use crate::programme::grpc::{programme_id, visible};
+use crate::programme::store as programmes;
+use crate::reason::Reason;
+
+pub fn to_proto(a: &Stored) -> pb::Application {
+    pb::Application {
+        id: a.id.clone(),
+        status: a.status as i32,
+        create_time: Some(time::to_timestamp(a.create_time)),
+        update_time: Some(time::to_timestamp(a.update_time)),
+        submit_time: a.submit_time.map(time::to_timestamp),
+        etag: etag::from_revision(a.revision),
+        ..a.body.clone()
+    }
+}
+
+fn not_found(id: &str) -> Error {
+    Error::NotFound {
+        resource: "application",
+        id: id.to_string(),
+    }
+}
+
+fn application_id(id: &str) -> Result<(), Error> {
+    if ids::is_valid("fap", id) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "id",
+            "is not an application id (fap_ followed by 26 characters)",
+        ))
+    }
+}
+
+/// Operators and the company itself; anyone else's is NOT_FOUND to a
+/// company, and reviewers and institutes see applications only through
+/// what they are given to review or advise on.
+fn read(p: &Principal, a: &Stored) -> Result<(), Error> {
+    match &p.role {
+        Role::Operator => Ok(()),
+        Role::Supplier(own) if own == &a.body.supplier_id => Ok(()),
+        Role::Supplier(_) => Err(not_found(&a.id)),
+        Role::Reviewer | Role::Institute(_) => Err(Error::PermissionDenied(format!(
+            "role {} sees only the applications it is given to review or advise on",
+            p.role
+        ))),
+    }
+}
+
+/// What an event keeps of an application (never reviewers or scores).
+fn snapshot(a: &Stored) -> serde_json::Value {
+    serde_json::json!({
+        "id": a.id,
+        "programmeId": a.body.programme_id,
+        "supplierId": a.body.supplier_id,
+        "status": a.status.as_str_name(),
+        "requestedAmountWon": a.body.requested_amount_won,
+    })
+}
+
+async fn event(
+    tx: &mut Tx,
+    principal: &Principal,
+    event_type: &str,
+    before: Option<&Stored>,
+    after: &Stored,
+    detail: Option<serde_json::Value>,
+) -> Result<(), Error> {
+    tx.append(outbox::NewEvent {
+        aggregate_type: "application",
+        aggregate_id: &after.id,
+        event_type,
+        actor: principal,
+        before: before.map(snapshot),
+        after: Some(snapshot(after)),
+        changed_fields: Vec::new(),
+        detail,
+    })
+    .await?;
+    Ok(())
+}
+
+pub async fn create(
+    svc: &FinancingService,
+    request: Request<pb::CreateApplicationRequest>,
+) -> Result<pb::Application, Error> {
+    let principal = Principal::from_request(&request)?;
+    let input = request
+        .get_ref()
+        .application
+        .as_ref()
+        .ok_or_else(|| Error::invalid("application", "is required"))?;
+    programme_id("application.programmeId", &input.programme_id)?;
+    if !ids::is_valid("sup", &input.supplier_id) {
+        return Err(Error::invalid(
+            "application.supplierId",
+            "is not a supplier id (sup_ followed by 26 characters)",
+        ));
+    }
+    match &principal.role {
+        Role::Operator => {}
+        Role::Supplier(own) if own == &input.supplier_id => {}
+        _ => {
+            return Err(Error::PermissionDenied(
+                "a company applies for itself; operators may apply on its behalf".into(),
+            ));
+        }
+    }
+    let body = rules::check_draft(input)?;
+    {
+        let mut conn = svc.db.conn().await?;
+        let programme = programmes::get(&mut conn, &body.programme_id)
+            .await?
+            .ok_or_else(|| {
+                Error::invalid("application.programmeId", "there is no such programme")
+            })?;
+        visible(&principal, &programme)
+            .map_err(|_| Error::invalid("application.programmeId", "there is no such programme"))?;
+    }
+    if !svc
+        .registry
+        .supplier_exists(&request, &body.supplier_id)
+        .await?
+    {
+        return Err(Error::invalid(
+            "application.supplierId",
+            format!("there is no supplier {}", body.supplier_id),
+        ));
+    }
+    let idempotency = Idempotency::from_request(&request, &principal)?;
+    let (principal, body) = (&principal, &body);
+    let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
+        let now = tx.now();
+        let application = Stored {
+            id: ids::new_id("fap"),
+            status: Status::Draft,
+            body: body.clone(),
+            create_time: now,
+            update_time: now,
+            submit_time: None,
+            revision: 1,
+        };
+        if !store::insert(&mut tx, &application).await? {
+            return Err(Error::AlreadyExists {
+                resource: "application",
+                field: "application.programmeId".into(),
+                message: "the company already has an active application to this programme".into(),
+            });
+        }
+        event(
+            &mut tx,
+            principal,
+            "application.created",
+            None,
+            &application,
+            None,
+        )
+        .await?;
+        Ok((tx, to_proto(&application)))
+    })
+    .await?;
+    Ok(written.response)
+}
+
+pub async fn get(
+    svc: &FinancingService,
+    request: Request<pb::GetApplicationRequest>,
+) -> Result<pb::Application, Error> {
+    let principal = Principal::from_request(&request)?;
+    let id = &request.get_ref().id;
+    application_id(id)?;
+    let mut conn = svc.db.conn().await?;
+    let application = store::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    read(&principal, &application)?;
+    Ok(to_proto(&application))
+}
+
+pub async fn submit(
+    svc: &FinancingService,
+    request: Request<pb::SubmitApplicationRequest>,
+) -> Result<pb::Application, Error> {
+    let principal = Principal::from_request(&request)?;
+    let req = request.get_ref();
+    application_id(&req.id)?;
+    let expected = etag::expected(&request, &req.etag);
+    // Everything that can refuse is checked before the registry is asked,
+    // and the registry before anything is written.
+    let (current, programme) = {
+        let mut conn = svc.db.conn().await?;
+        let current = store::get(&mut conn, &req.id)
+            .await?
+            .ok_or_else(|| not_found(&req.id))?;
+        read(&principal, &current)?;
+        let programme = programmes::get(&mut conn, &current.body.programme_id)
+            .await?
+            .ok_or_else(|| not_found(&current.body.programme_id))?;
+        (current, programme)
+    };
+    if !(principal.is_operator()
+        || matches!(&principal.role, Role::Supplier(own) if own == &current.body.supplier_id))
+    {
+        return Err(Error::PermissionDenied(
+            "only the company or an operator submits".into(),
+        ));
+    }
+    etag::check(expected.as_deref(), current.revision)?;
+    if current.status != Status::Draft {
+        return Err(Error::FailedPrecondition {
+            reason: Reason::InvalidTransition.as_str(),
+            message: format!(
+                "only a DRAFT application can be submitted; this one is {}",
+                current.status.as_str_name()
+            ),
+            subject: "status".into(),
+            allowed: Vec::new(),
+        });
+    }
+    let now = svc.db.clock().now_micros();
+    rules::check_submit(&current.body, &programme.body, programme.status, now)?;
+    let answer = svc
+        .registry
+        .eligibility(
+            &request,
+            &current.body.supplier_id,
+            &programme.body.eligibility,
+        )
+        .await?;
+    if !answer.eligible {
+        let failed: Vec<String> = answer
+            .results
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| format!("{}: {}", r.rule, r.reason))
+            .collect();
+        return Err(Error::precondition(
+            Reason::NotEligible,
+            "eligibility",
+            format!(
+                "the company does not meet the programme's conditions: {}",
+                failed.join("; ")
+            ),
+        ));
+    }
+    let idempotency = Idempotency::from_request(&request, &principal)?;
+    let (principal, answer, id, revision) =
+        (&principal, &answer, req.id.as_str(), current.revision);
+    let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
+        let current = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        if current.revision != revision || current.status != Status::Draft {
+            // Changed while the registry was asked: the caller reads again.
+            return Err(Error::EtagMismatch {
+                current: etag::from_revision(current.revision),
+            });
+        }
+        let now = tx.now();
+        let mut next = current.clone();
+        next.status = Status::Submitted;
+        next.submit_time = Some(now);
+        next.update_time = now.max(current.update_time);
+        next.revision = current.revision + 1;
+        next.body.eligibility = Some(pb::Eligibility {
+            eligible: answer.eligible,
+            results: answer.results.clone(),
+            check_time: Some(time::to_timestamp(now)),
+        });
+        if !store::update(&mut tx, &next, current.revision).await? {
+            return Err(Error::Conflict);
+        }
+        event(
+            &mut tx,
+            principal,
+            "application.submitted",
+            Some(&current),
+            &next,
+            Some(serde_json::json!({
+                "eligible": answer.eligible,
+                "results": answer.results.iter().map(|r| serde_json::json!({
+                    "rule": r.rule, "passed": r.passed, "reason": r.reason,
+                })).collect::<Vec<_>>(),
+            })),
+        )
+        .await?;
+        Ok((tx, to_proto(&next)))
+    })
+    .await?;
+    Ok(written.response)
+}

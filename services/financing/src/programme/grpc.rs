@@ -1,0 +1,216 @@
+//! The programmes' gRPC handlers: operators create and open them; every
+//! authenticated caller reads them once open.
+
+use gearshift_platform::error::Reason as _;
+use gearshift_platform::idempotency::Idempotency;
+use gearshift_platform::write::write;
+use gearshift_platform::{Error, Principal, etag, ids, outbox, pagination, time};
+use gearshift_proto::financing::v1 as pb;
+use pb::programme::Status;
+use tonic::Request;
+
+use super::rules;
+use super::store::{self, Stored};
+use crate::FinancingService;
+use crate::reason::Reason;
+
+pub fn to_proto(p: &Stored) -> pb::Programme {
+    pb::Programme {
+        id: p.id.clone(),
+        status: p.status as i32,
+        create_time: Some(time::to_timestamp(p.create_time)),
+        update_time: Some(time::to_timestamp(p.update_time)),
+        etag: etag::from_revision(p.revision),
+        ..p.body.clone()
+    }
+}
+
+/// What an event keeps of a programme.
+fn snapshot(p: &Stored) -> serde_json::Value {
+    serde_json::json!({
+        "id": p.id,
+        "status": p.status.as_str_name(),
+        "nameKo": p.body.name_ko,
+        "totalBudgetWon": p.body.total_budget_won,
+        "perCompanyCapWon": p.body.per_company_cap_won,
+        "perCompanyMinWon": p.body.per_company_min_won,
+    })
+}
+
+pub fn not_found(id: &str) -> Error {
+    Error::NotFound {
+        resource: "programme",
+        id: id.to_string(),
+    }
+}
+
+pub fn programme_id(field: &str, id: &str) -> Result<(), Error> {
+    if ids::is_valid("fpg", id) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            "is not a programme id (fpg_ followed by 26 characters)",
+        ))
+    }
+}
+
+/// A draft is the operators' business: to anyone else it does not exist.
+pub fn visible(p: &Principal, programme: &Stored) -> Result<(), Error> {
+    if p.is_operator() || programme.status != Status::Draft {
+        Ok(())
+    } else {
+        Err(not_found(&programme.id))
+    }
+}
+
+pub async fn create(
+    svc: &FinancingService,
+    request: Request<pb::CreateProgrammeRequest>,
+) -> Result<pb::Programme, Error> {
+    let principal = Principal::from_request(&request)?;
+    principal.require_operator()?;
+    let input = request
+        .get_ref()
+        .programme
+        .as_ref()
+        .ok_or_else(|| Error::invalid("programme", "is required"))?;
+    let body = rules::check(input)?;
+    let idempotency = Idempotency::from_request(&request, &principal)?;
+    let (principal, body) = (&principal, &body);
+    let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
+        let now = tx.now();
+        let programme = Stored {
+            id: ids::new_id("fpg"),
+            status: Status::Draft,
+            body: body.clone(),
+            create_time: now,
+            update_time: now,
+            revision: 1,
+        };
+        store::insert(&mut tx, &programme).await?;
+        let shown = to_proto(&programme);
+        tx.append(outbox::NewEvent {
+            aggregate_type: "programme",
+            aggregate_id: &programme.id,
+            event_type: "programme.created",
+            actor: principal,
+            before: None,
+            after: Some(snapshot(&programme)),
+            changed_fields: Vec::new(),
+            detail: None,
+        })
+        .await?;
+        Ok((tx, shown))
+    })
+    .await?;
+    Ok(written.response)
+}
+
+pub async fn get(
+    svc: &FinancingService,
+    request: Request<pb::GetProgrammeRequest>,
+) -> Result<pb::Programme, Error> {
+    let principal = Principal::from_request(&request)?;
+    let id = &request.get_ref().id;
+    programme_id("id", id)?;
+    let mut conn = svc.db.conn().await?;
+    let programme = store::get(&mut conn, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    visible(&principal, &programme)?;
+    Ok(to_proto(&programme))
+}
+
+pub async fn list(
+    svc: &FinancingService,
+    request: Request<pb::ListProgrammesRequest>,
+) -> Result<pb::ListProgrammesResponse, Error> {
+    let principal = Principal::from_request(&request)?;
+    let req = request.get_ref();
+    let wanted = match Status::try_from(req.status) {
+        Ok(Status::Unspecified) => None,
+        Ok(s) => Some(s),
+        Err(_) => return Err(Error::invalid("status", "is not a programme status")),
+    };
+    let shown: Vec<Status> = [
+        Status::Draft,
+        Status::Open,
+        Status::Closed,
+        Status::Archived,
+    ]
+    .into_iter()
+    .filter(|s| principal.is_operator() || *s != Status::Draft)
+    .filter(|s| wanted.is_none_or(|w| w == *s))
+    .collect();
+    let size = pagination::page_size(req.page_size)?;
+    let fingerprint = pagination::fingerprint(&["programmes", &format!("{shown:?}")]);
+    let after: Option<(i64, String)> = pagination::decode(&req.page_token, &fingerprint)?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|_| Error::invalid("pageToken", "is not a page token of this list"))?;
+    if shown.is_empty() {
+        return Ok(pb::ListProgrammesResponse::default());
+    }
+    let names: Vec<&str> = shown.iter().map(|s| s.as_str_name()).collect();
+    let mut conn = svc.db.conn().await?;
+    let mut rows = store::list(&mut conn, &names, after, size + 1).await?;
+    let next_page_token = pagination::finish_with(&mut rows, size, &fingerprint, |p| {
+        serde_json::json!([p.create_time, p.id])
+    });
+    Ok(pb::ListProgrammesResponse {
+        programmes: rows.iter().map(to_proto).collect(),
+        next_page_token,
+    })
+}
+
+pub async fn open(
+    svc: &FinancingService,
+    request: Request<pb::OpenProgrammeRequest>,
+) -> Result<pb::Programme, Error> {
+    let principal = Principal::from_request(&request)?;
+    principal.require_operator()?;
+    let req = request.get_ref();
+    programme_id("id", &req.id)?;
+    let expected = etag::expected(&request, &req.etag);
+    let idempotency = Idempotency::from_request(&request, &principal)?;
+    let (principal, expected, id) = (&principal, &expected, req.id.as_str());
+    let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
+        let current = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        etag::check(expected.as_deref(), current.revision)?;
+        if current.status != Status::Draft {
+            return Err(Error::FailedPrecondition {
+                reason: Reason::InvalidTransition.as_str(),
+                message: format!(
+                    "only a DRAFT programme can be opened; this one is {}",
+                    current.status.as_str_name()
+                ),
+                subject: "status".into(),
+                allowed: Vec::new(),
+            });
+        }
+        let mut next = current.clone();
+        next.status = Status::Open;
+        next.revision = current.revision + 1;
+        next.update_time = tx.now().max(current.update_time);
+        if !store::update(&mut tx, &next, current.revision).await? {
+            return Err(Error::Conflict);
+        }
+        tx.append(outbox::NewEvent {
+            aggregate_type: "programme",
+            aggregate_id: id,
+            event_type: "programme.opened",
+            actor: principal,
+            before: Some(snapshot(&current)),
+            after: Some(snapshot(&next)),
+            changed_fields: vec!["status".into()],
+            detail: None,
+        })
+        .await?;
+        Ok((tx, to_proto(&next)))
+    })
+    .await?;
+    Ok(written.response)
+}

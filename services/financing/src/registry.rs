@@ -1,0 +1,94 @@
+//! What financing asks the registry, over gRPC with the caller's principal
+//! and a deadline (`platform::client`). A registry that is down or slow is
+//! a 503 that names it; nothing is written before it answers.
+
+use std::time::Duration;
+
+use gearshift_platform::Error;
+use gearshift_platform::client::{Backend, outgoing};
+use gearshift_proto::registry::v1 as registry;
+use registry::supplier_registry_client::SupplierRegistryClient;
+use tonic::Request;
+
+/// How long a question to the registry may take.
+pub const DEADLINE: Duration = Duration::from_secs(3);
+
+#[derive(Clone)]
+pub struct Registry {
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Registry")
+    }
+}
+
+fn unavailable(status: &tonic::Status) -> Error {
+    tracing::warn!(code = ?status.code(), message = status.message(), "the registry did not answer");
+    Error::Unavailable(
+        "the supplier registry could not be asked (it is down or slow); nothing was written, \
+         retry shortly"
+            .into(),
+    )
+}
+
+impl Registry {
+    pub fn new(backend: Backend) -> Self {
+        Self { backend }
+    }
+
+    /// Whether the supplier exists, as the caller may see it.
+    pub async fn supplier_exists<T>(&self, request: &Request<T>, id: &str) -> Result<bool, Error> {
+        let answer = SupplierRegistryClient::new(self.backend.clone())
+            .get_supplier(outgoing(
+                request,
+                registry::GetSupplierRequest { id: id.to_string() },
+                DEADLINE,
+            ))
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(false),
+            Err(s) if s.code() == tonic::Code::PermissionDenied => {
+                Err(Error::PermissionDenied(s.message().to_string()))
+            }
+            Err(s) => Err(unavailable(&s)),
+        }
+    }
+
+    /// The registry's answer on `rules` for the supplier.
+    pub async fn eligibility<T>(
+        &self,
+        request: &Request<T>,
+        supplier_id: &str,
+        rules: &[registry::EligibilityRule],
+    ) -> Result<registry::CheckEligibilityResponse, Error> {
+        if rules.is_empty() {
+            return Ok(registry::CheckEligibilityResponse {
+                supplier_id: supplier_id.to_string(),
+                eligible: true,
+                results: Vec::new(),
+            });
+        }
+        SupplierRegistryClient::new(self.backend.clone())
+            .check_eligibility(outgoing(
+                request,
+                registry::CheckEligibilityRequest {
+                    supplier_id: supplier_id.to_string(),
+                    rules: rules.to_vec(),
+                },
+                DEADLINE,
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| match s.code() {
+                tonic::Code::InvalidArgument => Error::internal(anyhow::anyhow!(
+                    "the registry refused the programme's eligibility rules: {}",
+                    s.message()
+                )),
+                tonic::Code::NotFound => Error::invalid("supplierId", "there is no such supplier"),
+                _ => unavailable(&s),
+            })
+    }
+}
