@@ -15,6 +15,7 @@ use crate::common::*;
 engine_tests!(
     a_programme_opens_and_a_company_applies,
     money_and_drafts_are_checked,
+    drafts_are_edited_withdrawn_cancelled_and_listed,
 );
 
 /// 2026-11-25, 10:00 in Seoul.
@@ -308,4 +309,181 @@ async fn money_and_drafts_are_checked(engine: Engine) {
         .await;
     r.assert_problem(400, "INVALID_ARGUMENT");
     assert_eq!(r.violation_fields(), ["programme.perCompanyCapWon"]);
+}
+
+async fn drafts_are_edited_withdrawn_cancelled_and_listed(engine: Engine) {
+    let office = Office::open(engine).await;
+    let app = &office.app;
+    let op = app.admin_key.clone();
+    let supplier = app.create_supplier(SAMSUNG, "알파정밀").await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    office
+        .ok(&format!("/v1/suppliers/{supplier}:verify"), &op, json!({}))
+        .await;
+    let company = app.key_for(&format!("supplier:{supplier}")).await;
+    let other = app.create_supplier(KIA, "베타모터").await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let stranger = app.key_for(&format!("supplier:{other}")).await;
+    let reviewer = app.key_for("reviewer").await;
+    let programme = office.programme().await;
+    let a = office
+        .ok(
+            "/v1/financing/applications",
+            &company,
+            application(&programme, &supplier, json!(100_000_000), false),
+        )
+        .await;
+    let id = a["id"].as_str().expect("id").to_string();
+    let path = format!("/v1/financing/applications/{id}");
+
+    // Edited while a draft, by the company, checked like a new one.
+    let plan = json!({"documents": [{"name": "business plan", "provided": true,
+        "fileRef": "docs://plans/v2.pdf", "checksum": "cd".repeat(32)}]});
+    app.patch(&path, &stranger, plan.clone())
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    let r = app
+        .patch(&path, &company, json!({"requestedAmountWon": -1}))
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["application.requestedAmountWon"]);
+    let edited = app.patch(&path, &company, plan.clone()).await;
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    assert_eq!(edited.body["requestedAmountWon"], "100000000", "untouched");
+    office
+        .ok(&format!("{path}:submit"), &company, json!({}))
+        .await;
+    app.patch(&path, &company, plan)
+        .await
+        .assert_problem(409, "INVALID_TRANSITION");
+
+    // Lists: a company its own, operators any, reviewers none.
+    let mine = app.get("/v1/financing/applications", &company).await;
+    assert_eq!(mine.body["applications"].as_array().map(Vec::len), Some(1));
+    let theirs = app.get("/v1/financing/applications", &stranger).await;
+    assert_eq!(theirs.body["applications"], json!([]));
+    let by_programme = app
+        .get(
+            &format!("/v1/financing/applications?programmeId={programme}&status=SUBMITTED"),
+            &op,
+        )
+        .await;
+    assert_eq!(by_programme.body["applications"][0]["id"], json!(id));
+    app.get("/v1/financing/applications", &reviewer)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+
+    // Only the company withdraws; then it may apply again.
+    app.post(&format!("{path}:withdraw"), &op, json!({}))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    let w = office
+        .ok(
+            &format!("{path}:withdraw"),
+            &company,
+            json!({"reason": "financed by the bank instead"}),
+        )
+        .await;
+    assert_eq!(w["status"], "WITHDRAWN");
+    assert_eq!(w["statusReason"], "financed by the bank instead");
+    let again = office
+        .ok(
+            "/v1/financing/applications",
+            &company,
+            application(&programme, &supplier, json!(200_000_000), true),
+        )
+        .await;
+    let again_path = format!(
+        "/v1/financing/applications/{}",
+        again["id"].as_str().expect("id")
+    );
+
+    // Operators cancel, with a reason; a company cannot.
+    app.post(
+        &format!("{again_path}:cancel"),
+        &company,
+        json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    let r = app
+        .post(&format!("{again_path}:cancel"), &op, json!({}))
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["reason"]);
+    let c = office
+        .ok(
+            &format!("{again_path}:cancel"),
+            &op,
+            json!({"reason": "duplicate of a paper application"}),
+        )
+        .await;
+    assert_eq!(c["status"], "CANCELLED");
+
+    // The trail, in order, for the company and operators only.
+    let events = app.get(&format!("{path}/events"), &company).await;
+    assert_eq!(events.status, 200, "{}", events.text);
+    let types: Vec<&str> = events.body["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "application.created",
+            "application.updated",
+            "application.submitted",
+            "application.withdrawn"
+        ]
+    );
+    assert!(
+        events.body["events"][2]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"eligible\":true"),
+        "{}",
+        events.body
+    );
+    app.get(&format!("{path}/events"), &stranger)
+        .await
+        .assert_problem(404, "NOT_FOUND");
+
+    // A closed programme takes no submissions, nor new drafts.
+    let late = office
+        .ok(
+            "/v1/financing/applications",
+            &stranger,
+            application(&programme, &other, json!(100_000_000), true),
+        )
+        .await;
+    office
+        .ok(
+            &format!("/v1/financing/programmes/{programme}:close"),
+            &op,
+            json!({}),
+        )
+        .await;
+    app.post(
+        "/v1/financing/applications",
+        &stranger,
+        application(&programme, &other, json!(100_000_000), true),
+    )
+    .await
+    .assert_problem(409, "PROGRAMME_NOT_OPEN");
+    app.post(
+        &format!(
+            "/v1/financing/applications/{}:submit",
+            late["id"].as_str().expect("id")
+        ),
+        &stranger,
+        json!({}),
+    )
+    .await
+    .assert_problem(409, "PROGRAMME_NOT_OPEN");
 }

@@ -44,6 +44,54 @@ impl Financing for FinancingService {
         respond(programme::grpc::open(self, request).await)
     }
 
+    #[tracing::instrument(skip_all, fields(programme.id = %request.get_ref().id))]
+    async fn close_programme(
+        &self,
+        request: Request<pb::CloseProgrammeRequest>,
+    ) -> Answer<pb::Programme> {
+        respond(programme::grpc::close(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_applications(
+        &self,
+        request: Request<pb::ListApplicationsRequest>,
+    ) -> Answer<pb::ListApplicationsResponse> {
+        respond(application::grpc::list(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_application(
+        &self,
+        request: Request<pb::UpdateApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        respond(application::grpc::update(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(application.id = %request.get_ref().id))]
+    async fn withdraw_application(
+        &self,
+        request: Request<pb::WithdrawApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        respond(application::grpc::withdraw(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(application.id = %request.get_ref().id))]
+    async fn cancel_application(
+        &self,
+        request: Request<pb::CancelApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        respond(application::grpc::cancel(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(application.id = %request.get_ref().application_id))]
+    async fn list_application_events(
+        &self,
+        request: Request<pb::ListApplicationEventsRequest>,
+    ) -> Answer<pb::ListApplicationEventsResponse> {
+        respond(application::grpc::events(self, request).await)
+    }
+
     #[tracing::instrument(skip_all)]
     async fn create_application(
         &self,

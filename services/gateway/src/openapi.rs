@@ -203,6 +203,7 @@ fn string_pattern(field: &FieldDescriptor, description: Option<&str>) -> Option<
         "supplier_id" | "ids" => id("sup"),
         "ticket_id" => id("tkt"),
         "programme_id" => id("fpg"),
+        "application_id" => id("fap"),
         "id" if message.ends_with("Event") => id("evt"),
         "id" if message.contains("Comment") => id("cmt"),
         "id" if message.contains("Ticket") => id("tkt"),

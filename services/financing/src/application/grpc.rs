@@ -4,7 +4,7 @@
 use gearshift_platform::error::Reason as _;
 use gearshift_platform::idempotency::Idempotency;
 use gearshift_platform::write::{Tx, write};
-use gearshift_platform::{Error, Principal, Role, etag, ids, outbox, time};
+use gearshift_platform::{Error, Principal, Role, etag, ids, outbox, pagination, time};
 use gearshift_proto::financing::v1 as pb;
 use pb::application::Status;
 use tonic::Request;
@@ -25,6 +25,18 @@ pub fn to_proto(a: &Stored) -> pb::Application {
         submit_time: a.submit_time.map(time::to_timestamp),
         etag: etag::from_revision(a.revision),
         ..a.body.clone()
+    }
+}
+
+/// A company's own applications; operators every one.
+fn list_scope(p: &Principal) -> Result<Option<&str>, Error> {
+    match &p.role {
+        Role::Operator => Ok(None),
+        Role::Supplier(own) => Ok(Some(own.as_str())),
+        Role::Reviewer | Role::Institute(_) => Err(Error::PermissionDenied(format!(
+            "role {} sees only the applications it is given to review or advise on",
+            p.role
+        ))),
     }
 }
 
@@ -130,6 +142,16 @@ pub async fn create(
             })?;
         visible(&principal, &programme)
             .map_err(|_| Error::invalid("application.programmeId", "there is no such programme"))?;
+        if programme.status != pb::programme::Status::Open {
+            return Err(Error::precondition(
+                Reason::ProgrammeNotOpen,
+                "application.programmeId",
+                format!(
+                    "the programme is {} and takes no applications",
+                    programme.status.as_str_name()
+                ),
+            ));
+        }
     }
     if !svc
         .registry
@@ -302,4 +324,284 @@ pub async fn submit(
     })
     .await?;
     Ok(written.response)
+}
+
+pub async fn list(
+    svc: &FinancingService,
+    request: Request<pb::ListApplicationsRequest>,
+) -> Result<pb::ListApplicationsResponse, Error> {
+    let principal = Principal::from_request(&request)?;
+    let req = request.get_ref();
+    let own = list_scope(&principal)?;
+    if !req.programme_id.is_empty() {
+        programme_id("programmeId", &req.programme_id)?;
+    }
+    if !req.supplier_id.is_empty() && !ids::is_valid("sup", &req.supplier_id) {
+        return Err(Error::invalid(
+            "supplierId",
+            "is not a supplier id (sup_ followed by 26 characters)",
+        ));
+    }
+    let status = match Status::try_from(req.status) {
+        Ok(Status::Unspecified) => None,
+        Ok(s) => Some(s),
+        Err(_) => return Err(Error::invalid("status", "is not an application status")),
+    };
+    let wanted = (!req.supplier_id.is_empty()).then_some(req.supplier_id.as_str());
+    if let (Some(own), Some(w)) = (own, wanted)
+        && own != w
+    {
+        return Ok(pb::ListApplicationsResponse::default());
+    }
+    let supplier = own.or(wanted);
+    let programme = (!req.programme_id.is_empty()).then_some(req.programme_id.as_str());
+    let size = pagination::page_size(req.page_size)?;
+    let fingerprint = pagination::fingerprint(&[
+        "applications",
+        programme.unwrap_or(""),
+        supplier.unwrap_or(""),
+        status.map_or("", |s| s.as_str_name()),
+    ]);
+    let after: Option<(i64, String)> = pagination::decode(&req.page_token, &fingerprint)?
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|_| Error::invalid("pageToken", "is not a page token of this list"))?;
+    let mut conn = svc.db.conn().await?;
+    let mut rows = store::list(&mut conn, programme, supplier, status, after, size + 1).await?;
+    let next_page_token = pagination::finish_with(&mut rows, size, &fingerprint, |a| {
+        serde_json::json!([a.create_time, a.id])
+    });
+    Ok(pb::ListApplicationsResponse {
+        applications: rows.iter().map(to_proto).collect(),
+        next_page_token,
+    })
+}
+
+/// Runs a move on application `id` once: who may, the etag, the status,
+/// then `change` and its event, in one transaction.
+async fn apply<T, F>(
+    svc: &FinancingService,
+    request: &Request<T>,
+    id: &str,
+    body_etag: &str,
+    event_type: &'static str,
+    change: F,
+) -> Result<pb::Application, Error>
+where
+    T: prost::Message,
+    F: Fn(&Principal, &mut Stored) -> Result<Option<serde_json::Value>, Error>,
+{
+    let principal = Principal::from_request(request)?;
+    application_id(id)?;
+    let expected = etag::expected(request, body_etag);
+    let idempotency = Idempotency::from_request(request, &principal)?;
+    let (principal, expected, change) = (&principal, &expected, &change);
+    let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
+        let current = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        read(principal, &current)?;
+        etag::check(expected.as_deref(), current.revision)?;
+        let mut next = current.clone();
+        let detail = change(principal, &mut next)?;
+        let now = tx.now();
+        next.revision = current.revision + 1;
+        next.update_time = now.max(current.update_time);
+        if !store::update(&mut tx, &next, current.revision).await? {
+            return Err(Error::Conflict);
+        }
+        event(
+            &mut tx,
+            principal,
+            event_type,
+            Some(&current),
+            &next,
+            detail,
+        )
+        .await?;
+        Ok((tx, to_proto(&next)))
+    })
+    .await?;
+    Ok(written.response)
+}
+
+fn refuse(verb: &str, status: Status, from: &str) -> Error {
+    Error::FailedPrecondition {
+        reason: Reason::InvalidTransition.as_str(),
+        message: format!(
+            "cannot {verb} an application that is {}: only one that is {from}",
+            status.as_str_name()
+        ),
+        subject: "status".into(),
+        allowed: Vec::new(),
+    }
+}
+
+fn is_company(p: &Principal, a: &Stored) -> bool {
+    matches!(&p.role, Role::Supplier(own) if own == &a.body.supplier_id)
+}
+
+pub async fn update(
+    svc: &FinancingService,
+    request: Request<pb::UpdateApplicationRequest>,
+) -> Result<pb::Application, Error> {
+    let req = request.get_ref();
+    let input = req
+        .application
+        .clone()
+        .ok_or_else(|| Error::invalid("application", "is required"))?;
+    let mask = gearshift_platform::mask::fields(
+        req.update_mask.as_ref(),
+        &[
+            "requestedAmountWon",
+            "purpose",
+            "transitionPlanSummary",
+            "plannedHires",
+            "plannedYoungHires",
+            "documents",
+        ],
+    )?;
+    let wants = |f: &str| gearshift_platform::mask::wants(&mask, f);
+    let id = input.id.clone();
+    let etag = input.etag.clone();
+    apply(svc, &request, &id, &etag, "application.updated", |p, a| {
+        if !(p.is_operator() || is_company(p, a)) {
+            return Err(Error::PermissionDenied(
+                "only the company or an operator edits an application".into(),
+            ));
+        }
+        if a.status != Status::Draft {
+            return Err(refuse("edit", a.status, "DRAFT"));
+        }
+        let mut merged = a.body.clone();
+        if wants("requestedAmountWon") {
+            merged.requested_amount_won = input.requested_amount_won;
+        }
+        if wants("purpose") {
+            merged.purpose = input.purpose;
+        }
+        if wants("transitionPlanSummary") {
+            merged.transition_plan_summary = input.transition_plan_summary.clone();
+        }
+        if wants("plannedHires") {
+            merged.planned_hires = input.planned_hires;
+        }
+        if wants("plannedYoungHires") {
+            merged.planned_young_hires = input.planned_young_hires;
+        }
+        if wants("documents") {
+            merged.documents = input.documents.clone();
+        }
+        a.body = rules::check_draft(&merged)?;
+        Ok(None)
+    })
+    .await
+}
+
+pub async fn withdraw(
+    svc: &FinancingService,
+    request: Request<pb::WithdrawApplicationRequest>,
+) -> Result<pb::Application, Error> {
+    let req = request.get_ref();
+    let reason = crate::programme::rules::text(&req.reason, 1_000, false)
+        .map_err(|e| Error::invalid("reason", e))?;
+    apply(
+        svc,
+        &request,
+        &req.id,
+        &req.etag,
+        "application.withdrawn",
+        |p, a| {
+            if !is_company(p, a) {
+                return Err(Error::PermissionDenied(
+                    "only the company withdraws its application; operators cancel".into(),
+                ));
+            }
+            if !matches!(
+                a.status,
+                Status::Draft | Status::Submitted | Status::Screening | Status::UnderReview
+            ) {
+                return Err(refuse(
+                    "withdraw",
+                    a.status,
+                    "DRAFT, SUBMITTED, SCREENING or UNDER_REVIEW (before a decision)",
+                ));
+            }
+            a.status = Status::Withdrawn;
+            a.body.status_reason = reason.clone();
+            Ok(Some(serde_json::json!({"reason": reason})))
+        },
+    )
+    .await
+}
+
+pub async fn cancel(
+    svc: &FinancingService,
+    request: Request<pb::CancelApplicationRequest>,
+) -> Result<pb::Application, Error> {
+    let req = request.get_ref();
+    let reason = crate::programme::rules::text(&req.reason, 1_000, true)
+        .map_err(|e| Error::invalid("reason", e))?;
+    apply(
+        svc,
+        &request,
+        &req.id,
+        &req.etag,
+        "application.cancelled",
+        |p, a| {
+            p.require_operator()?;
+            if !rules::is_active(a.status) || a.status == Status::Disbursed {
+                return Err(refuse(
+                    "cancel",
+                    a.status,
+                    "neither decided against nor finished",
+                ));
+            }
+            a.status = Status::Cancelled;
+            a.body.status_reason = reason.clone();
+            Ok(Some(serde_json::json!({"reason": reason})))
+        },
+    )
+    .await
+}
+
+pub async fn events(
+    svc: &FinancingService,
+    request: Request<pb::ListApplicationEventsRequest>,
+) -> Result<pb::ListApplicationEventsResponse, Error> {
+    let principal = Principal::from_request(&request)?;
+    let req = request.get_ref();
+    application_id(&req.application_id)?;
+    let mut conn = svc.db.conn().await?;
+    let application = store::get(&mut conn, &req.application_id)
+        .await?
+        .ok_or_else(|| not_found(&req.application_id))?;
+    read(&principal, &application)?;
+    let page = gearshift_platform::outbox::page(
+        &mut conn,
+        "application",
+        &req.application_id,
+        (req.page_size, &req.page_token),
+        |e| pb::ApplicationEvent {
+            status: e
+                .after
+                .as_ref()
+                .and_then(|a| a.get("status"))
+                .and_then(|s| s.as_str())
+                .and_then(Status::from_str_name)
+                .map_or(0, |s| s as i32),
+            detail: e.detail.as_ref().map(|d| d.to_string()).unwrap_or_default(),
+            id: e.id,
+            application_id: e.aggregate_id,
+            r#type: e.event_type,
+            actor: e.actor,
+            actor_role: e.actor_role,
+            occur_time: Some(time::to_timestamp(e.occur_time)),
+        },
+    )
+    .await?;
+    Ok(pb::ListApplicationEventsResponse {
+        events: page.items,
+        next_page_token: page.next_page_token,
+    })
 }

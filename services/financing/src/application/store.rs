@@ -107,3 +107,42 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, E
         .await?;
     row.map(decode).transpose()
 }
+
+/// Newest first, narrowed by the filters that are set, after
+/// `(create_time, id)` of the last one seen.
+pub async fn list(
+    conn: &mut AnyConnection,
+    programme_id: Option<&str>,
+    supplier_id: Option<&str>,
+    status: Option<Status>,
+    after: Option<(i64, String)>,
+    limit: i64,
+) -> Result<Vec<Stored>, Error> {
+    use gearshift_platform::sql::{Conditions, Value};
+    let mut c = Conditions::new();
+    if let Some(p) = programme_id {
+        c.push("programme_id = {}", [p]);
+    }
+    if let Some(s) = supplier_id {
+        c.push("supplier_id = {}", [s]);
+    }
+    if let Some(s) = status {
+        c.push("status = {}", [s.as_str_name()]);
+    }
+    if let Some((time, id)) = after {
+        c.push(
+            "(create_time < {} OR (create_time = {} AND id < {}))",
+            [Value::Int(time), Value::Int(time), Value::Text(id)],
+        );
+    }
+    let rows: Vec<Row> = c
+        .fetch(
+            conn,
+            COLUMNS,
+            "applications",
+            "create_time DESC, id DESC",
+            limit,
+        )
+        .await?;
+    rows.into_iter().map(decode).collect()
+}

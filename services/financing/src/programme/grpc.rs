@@ -164,27 +164,33 @@ pub async fn list(
     })
 }
 
-pub async fn open(
+/// Moves a programme from `from` to `to`, once. Operators only.
+async fn transition<T: prost::Message>(
     svc: &FinancingService,
-    request: Request<pb::OpenProgrammeRequest>,
+    request: &Request<T>,
+    id: &str,
+    body_etag: &str,
+    (from, to): (Status, Status),
+    event_type: &'static str,
 ) -> Result<pb::Programme, Error> {
-    let principal = Principal::from_request(&request)?;
+    let principal = Principal::from_request(request)?;
     principal.require_operator()?;
-    let req = request.get_ref();
-    programme_id("id", &req.id)?;
-    let expected = etag::expected(&request, &req.etag);
-    let idempotency = Idempotency::from_request(&request, &principal)?;
-    let (principal, expected, id) = (&principal, &expected, req.id.as_str());
+    programme_id("id", id)?;
+    let expected = etag::expected(request, body_etag);
+    let idempotency = Idempotency::from_request(request, &principal)?;
+    let (principal, expected) = (&principal, &expected);
     let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
         let current = store::get(&mut tx, id)
             .await?
             .ok_or_else(|| not_found(id))?;
         etag::check(expected.as_deref(), current.revision)?;
-        if current.status != Status::Draft {
+        if current.status != from {
             return Err(Error::FailedPrecondition {
                 reason: Reason::InvalidTransition.as_str(),
                 message: format!(
-                    "only a DRAFT programme can be opened; this one is {}",
+                    "only a {} programme can move to {}; this one is {}",
+                    from.as_str_name(),
+                    to.as_str_name(),
                     current.status.as_str_name()
                 ),
                 subject: "status".into(),
@@ -192,7 +198,7 @@ pub async fn open(
             });
         }
         let mut next = current.clone();
-        next.status = Status::Open;
+        next.status = to;
         next.revision = current.revision + 1;
         next.update_time = tx.now().max(current.update_time);
         if !store::update(&mut tx, &next, current.revision).await? {
@@ -201,7 +207,7 @@ pub async fn open(
         tx.append(outbox::NewEvent {
             aggregate_type: "programme",
             aggregate_id: id,
-            event_type: "programme.opened",
+            event_type,
             actor: principal,
             before: Some(snapshot(&current)),
             after: Some(snapshot(&next)),
@@ -213,4 +219,22 @@ pub async fn open(
     })
     .await?;
     Ok(written.response)
+}
+
+pub async fn open(
+    svc: &FinancingService,
+    request: Request<pb::OpenProgrammeRequest>,
+) -> Result<pb::Programme, Error> {
+    let req = request.get_ref();
+    let moves = (Status::Draft, Status::Open);
+    transition(svc, &request, &req.id, &req.etag, moves, "programme.opened").await
+}
+
+pub async fn close(
+    svc: &FinancingService,
+    request: Request<pb::CloseProgrammeRequest>,
+) -> Result<pb::Programme, Error> {
+    let req = request.get_ref();
+    let moves = (Status::Open, Status::Closed);
+    transition(svc, &request, &req.id, &req.etag, moves, "programme.closed").await
 }
