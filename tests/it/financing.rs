@@ -487,3 +487,69 @@ async fn drafts_are_edited_withdrawn_cancelled_and_listed(engine: Engine) {
     .await
     .assert_problem(409, "PROGRAMME_NOT_OPEN");
 }
+
+/// The registry goes away between the draft and its submission: the
+/// submission is a 503 naming the registry and the application stays a
+/// DRAFT with the same etag; once the registry is back, it goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_while_the_registry_is_down_leaves_the_draft_unchanged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut registry_args = test_args(Engine::Sqlite, dir.path()).await;
+    registry_args.common.target = vec![gearshift::Target::Registry];
+    let registry = gearshift::Platform::build(&registry_args)
+        .await
+        .expect("registry builds");
+    let relay = Relay::start(registry.registry_addr().expect("registry")).await;
+    let stop_registry = gearshift_platform::shutdown::Shutdown::new();
+    let _registry = tokio::spawn(registry.run(stop_registry.clone()));
+
+    // Financing and the gateway in another platform (same data folder, so
+    // the same principal key), reaching the registry through the relay.
+    let mut args = registry_args.clone();
+    args.common.target = vec![gearshift::Target::Financing, gearshift::Target::Gateway];
+    args.registry.addr = format!("http://{}", relay.addr);
+    let (clock, _time) = Clock::manual(NOW.parse().expect("time"));
+    let app = spawn_with_clock(args, tempfile::tempdir().expect("temp dir"), clock).await;
+    let office = Office { app, time: _time };
+    let app = &office.app;
+    let supplier = app.create_supplier(SAMSUNG, "알파정밀").await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    office
+        .ok(
+            &format!("/v1/suppliers/{supplier}:verify"),
+            &app.admin_key,
+            json!({}),
+        )
+        .await;
+    let programme = office.programme().await;
+    let a = office
+        .ok(
+            "/v1/financing/applications",
+            &app.admin_key,
+            application(&programme, &supplier, json!(100_000_000), true),
+        )
+        .await;
+    let path = format!(
+        "/v1/financing/applications/{}",
+        a["id"].as_str().expect("id")
+    );
+
+    relay.cut();
+    let r = app
+        .post(&format!("{path}:submit"), &app.admin_key, json!({}))
+        .await;
+    r.assert_problem(503, "UNAVAILABLE");
+    assert!(r.text.contains("registry"), "{}", r.text);
+    let after = app.get(&path, &app.admin_key).await;
+    assert_eq!(after.body["status"], "DRAFT");
+    assert_eq!(after.body["etag"], a["etag"], "nothing written");
+
+    relay.restore().await;
+    let submitted = office
+        .ok(&format!("{path}:submit"), &app.admin_key, json!({}))
+        .await;
+    assert_eq!(submitted["status"], "SUBMITTED");
+    stop_registry.trigger();
+}
