@@ -16,6 +16,7 @@ engine_tests!(
     a_programme_opens_and_a_company_applies,
     money_and_drafts_are_checked,
     drafts_are_edited_withdrawn_cancelled_and_listed,
+    an_advising_institute_reads_and_changes_nothing,
 );
 
 /// 2026-11-25, 10:00 in Seoul.
@@ -552,4 +553,73 @@ async fn a_submission_while_the_registry_is_down_leaves_the_draft_unchanged() {
         .await;
     assert_eq!(submitted["status"], "SUBMITTED");
     stop_registry.trigger();
+}
+
+async fn an_advising_institute_reads_and_changes_nothing(engine: Engine) {
+    let office = Office::open(engine).await;
+    let app = &office.app;
+    let op = app.admin_key.clone();
+    let supplier = app.create_supplier(SAMSUNG, "알파정밀").await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let company = app.key_for(&format!("supplier:{supplier}")).await;
+    let gjtp = app.key_for("institute:GJTP").await;
+    let keti = app.key_for("institute:KETI").await;
+    let body = |advisors: Value| {
+        json!({"nameKo": "지역 전환 보조금", "kind": "GRANT", "purposes": ["RESTRUCTURING"],
+               "totalBudgetWon": 1_000_000_000, "perCompanyCapWon": 100_000_000,
+               "opensTime": "2026-11-01T00:00:00Z", "closesTime": "2026-12-31T00:00:00Z",
+               "advisorInstitutes": advisors})
+    };
+    let r = app
+        .post("/v1/financing/programmes", &op, body(json!(["NOWHERE"])))
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["programme.advisorInstitutes[0]"]);
+    let p = office
+        .ok("/v1/financing/programmes", &op, body(json!(["GJTP"])))
+        .await;
+    let programme = p["id"].as_str().expect("id").to_string();
+    office
+        .ok(
+            &format!("/v1/financing/programmes/{programme}:open"),
+            &op,
+            json!({}),
+        )
+        .await;
+    let mut draft = application(&programme, &supplier, json!(50_000_000), true);
+    draft["purpose"] = json!("RESTRUCTURING");
+    let a = office
+        .ok("/v1/financing/applications", &company, draft)
+        .await;
+    let path = format!(
+        "/v1/financing/applications/{}",
+        a["id"].as_str().expect("id")
+    );
+
+    // The advisor reads the application, its trail and the list…
+    assert_eq!(app.get(&path, &gjtp).await.status, 200);
+    assert_eq!(app.get(&format!("{path}/events"), &gjtp).await.status, 200);
+    let listed = app.get("/v1/financing/applications", &gjtp).await;
+    assert_eq!(listed.body["applications"][0]["id"], a["id"]);
+    // …and changes nothing.
+    app.patch(&path, &gjtp, json!({"transitionPlanSummary": "x"}))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    app.post(&format!("{path}:withdraw"), &gjtp, json!({}))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    app.post(&format!("{path}:cancel"), &gjtp, json!({"reason": "x"}))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    app.post(&format!("{path}:submit"), &gjtp, json!({}))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    // Another institute sees nothing.
+    app.get(&path, &keti)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    let none = app.get("/v1/financing/applications", &keti).await;
+    assert_eq!(none.body["applications"], json!([]));
 }

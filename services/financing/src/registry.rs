@@ -7,6 +7,7 @@ use std::time::Duration;
 use gearshift_platform::Error;
 use gearshift_platform::client::{Backend, outgoing};
 use gearshift_proto::registry::v1 as registry;
+use registry::institute_directory_client::InstituteDirectoryClient;
 use registry::supplier_registry_client::SupplierRegistryClient;
 use tonic::Request;
 
@@ -53,6 +54,28 @@ impl Registry {
             Err(s) if s.code() == tonic::Code::PermissionDenied => {
                 Err(Error::PermissionDenied(s.message().to_string()))
             }
+            Err(s) => Err(unavailable(&s)),
+        }
+    }
+
+    /// Whether the directory lists institute `code`.
+    pub async fn institute_exists<T>(
+        &self,
+        request: &Request<T>,
+        code: &str,
+    ) -> Result<bool, Error> {
+        let answer = InstituteDirectoryClient::new(self.backend.clone())
+            .get_institute(outgoing(
+                request,
+                registry::GetInstituteRequest {
+                    code: code.to_string(),
+                },
+                DEADLINE,
+            ))
+            .await;
+        match answer {
+            Ok(_) => Ok(true),
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(false),
             Err(s) => Err(unavailable(&s)),
         }
     }

@@ -28,15 +28,13 @@ pub fn to_proto(a: &Stored) -> pb::Application {
     }
 }
 
-/// A company's own applications; operators every one.
+/// A company's own applications; operators every one; an institute those
+/// of the programmes it advises on (checked in `list`).
 fn list_scope(p: &Principal) -> Result<Option<&str>, Error> {
     match &p.role {
-        Role::Operator => Ok(None),
+        Role::Operator | Role::Institute(_) => Ok(None),
         Role::Supplier(own) => Ok(Some(own.as_str())),
-        Role::Reviewer | Role::Institute(_) => Err(Error::PermissionDenied(format!(
-            "role {} sees only the applications it is given to review or advise on",
-            p.role
-        ))),
+        Role::Reviewer => Err(refused(p)),
     }
 }
 
@@ -58,19 +56,30 @@ fn application_id(id: &str) -> Result<(), Error> {
     }
 }
 
-/// Operators and the company itself; anyone else's is NOT_FOUND to a
-/// company, and reviewers and institutes see applications only through
-/// what they are given to review or advise on.
-fn read(p: &Principal, a: &Stored) -> Result<(), Error> {
+/// Operators, the company itself, and an institute the programme names as
+/// an advisor (read-only); anyone else's is NOT_FOUND to a company, and
+/// reviewers and other institutes are refused.
+async fn read(conn: &mut sqlx::AnyConnection, p: &Principal, a: &Stored) -> Result<(), Error> {
     match &p.role {
         Role::Operator => Ok(()),
         Role::Supplier(own) if own == &a.body.supplier_id => Ok(()),
         Role::Supplier(_) => Err(not_found(&a.id)),
-        Role::Reviewer | Role::Institute(_) => Err(Error::PermissionDenied(format!(
-            "role {} sees only the applications it is given to review or advise on",
-            p.role
-        ))),
+        Role::Institute(code)
+            if programmes::get(conn, &a.body.programme_id)
+                .await?
+                .is_some_and(|prog| prog.body.advisor_institutes.contains(code)) =>
+        {
+            Ok(())
+        }
+        Role::Reviewer | Role::Institute(_) => Err(refused(p)),
     }
+}
+
+fn refused(p: &Principal) -> Error {
+    Error::PermissionDenied(format!(
+        "role {} sees only the applications it is given to review or advise on",
+        p.role
+    ))
 }
 
 /// What an event keeps of an application (never reviewers or scores).
@@ -209,7 +218,7 @@ pub async fn get(
     let application = store::get(&mut conn, id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    read(&principal, &application)?;
+    read(&mut conn, &principal, &application).await?;
     Ok(to_proto(&application))
 }
 
@@ -228,7 +237,7 @@ pub async fn submit(
         let current = store::get(&mut conn, &req.id)
             .await?
             .ok_or_else(|| not_found(&req.id))?;
-        read(&principal, &current)?;
+        read(&mut conn, &principal, &current).await?;
         let programme = programmes::get(&mut conn, &current.body.programme_id)
             .await?
             .ok_or_else(|| not_found(&current.body.programme_id))?;
@@ -367,7 +376,25 @@ pub async fn list(
         .transpose()
         .map_err(|_| Error::invalid("pageToken", "is not a page token of this list"))?;
     let mut conn = svc.db.conn().await?;
-    let mut rows = store::list(&mut conn, programme, supplier, status, after, size + 1).await?;
+    let advised = match &principal.role {
+        Role::Institute(code) => Some(programmes::advised_by(&mut conn, code).await?),
+        _ => None,
+    };
+    if let Some(advised) = &advised
+        && (advised.is_empty() || programme.is_some_and(|p| !advised.iter().any(|a| a == p)))
+    {
+        return Ok(pb::ListApplicationsResponse::default());
+    }
+    let mut rows = store::list(
+        &mut conn,
+        programme,
+        advised.as_deref(),
+        supplier,
+        status,
+        after,
+        size + 1,
+    )
+    .await?;
     let next_page_token = pagination::finish_with(&mut rows, size, &fingerprint, |a| {
         serde_json::json!([a.create_time, a.id])
     });
@@ -400,7 +427,7 @@ where
         let current = store::get(&mut tx, id)
             .await?
             .ok_or_else(|| not_found(id))?;
-        read(principal, &current)?;
+        read(&mut tx, principal, &current).await?;
         etag::check(expected.as_deref(), current.revision)?;
         let mut next = current.clone();
         let detail = change(principal, &mut next)?;
@@ -576,7 +603,7 @@ pub async fn events(
     let application = store::get(&mut conn, &req.application_id)
         .await?
         .ok_or_else(|| not_found(&req.application_id))?;
-    read(&principal, &application)?;
+    read(&mut conn, &principal, &application).await?;
     let page = gearshift_platform::outbox::page(
         &mut conn,
         "application",

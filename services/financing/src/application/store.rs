@@ -113,6 +113,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, E
 pub async fn list(
     conn: &mut AnyConnection,
     programme_id: Option<&str>,
+    programme_in: Option<&[String]>,
     supplier_id: Option<&str>,
     status: Option<Status>,
     after: Option<(i64, String)>,
@@ -122,6 +123,13 @@ pub async fn list(
     let mut c = Conditions::new();
     if let Some(p) = programme_id {
         c.push("programme_id = {}", [p]);
+    }
+    if let Some(ids) = programme_in {
+        let marks = vec!["{}"; ids.len()].join(", ");
+        c.push(
+            &format!("programme_id IN ({marks})"),
+            ids.iter().map(|i| Value::Text(i.clone())),
+        );
     }
     if let Some(s) = supplier_id {
         c.push("supplier_id = {}", [s]);

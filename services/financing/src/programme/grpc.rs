@@ -76,6 +76,14 @@ pub async fn create(
         .as_ref()
         .ok_or_else(|| Error::invalid("programme", "is required"))?;
     let body = rules::check(input)?;
+    for (i, code) in body.advisor_institutes.iter().enumerate() {
+        if !svc.registry.institute_exists(&request, code).await? {
+            return Err(Error::invalid(
+                format!("programme.advisorInstitutes[{i}]"),
+                format!("there is no institute {code} in the directory"),
+            ));
+        }
+    }
     let idempotency = Idempotency::from_request(&request, &principal)?;
     let (principal, body) = (&principal, &body);
     let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {

@@ -151,6 +151,27 @@ pub fn check(input: &pb::Programme) -> Result<pb::Programme, Error> {
             Err(e) => v.add(format!("programme.requiredDocuments[{i}]"), e),
         }
     }
+    if input.advisor_institutes.len() > 10 {
+        v.add(
+            "programme.advisorInstitutes",
+            "must be at most 10 institutes",
+        );
+    }
+    for (i, code) in input.advisor_institutes.iter().enumerate() {
+        let c = code.trim();
+        let valid = (2..=16).contains(&c.len())
+            && c.starts_with(|ch: char| ch.is_ascii_uppercase())
+            && c.chars()
+                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit());
+        if !valid {
+            v.add(
+                format!("programme.advisorInstitutes[{i}]"),
+                "must be an institute's directory code, e.g. GJTP",
+            );
+        } else if !out.advisor_institutes.iter().any(|o| o == c) {
+            out.advisor_institutes.push(c.to_string());
+        }
+    }
     v.into_result()?;
     Ok(out)
 }

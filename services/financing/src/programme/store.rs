@@ -123,3 +123,19 @@ pub async fn list(
         .await?;
     rows.into_iter().map(decode).collect()
 }
+
+/// The ids of the programmes that name `institute` as an advisor.
+pub async fn advised_by(conn: &mut AnyConnection, institute: &str) -> Result<Vec<String>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM programmes WHERE status <> 'DRAFT'");
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .fetch_all(conn)
+        .await?;
+    let mut ids = Vec::new();
+    for row in rows {
+        let p = decode(row)?;
+        if p.body.advisor_institutes.iter().any(|c| c == institute) {
+            ids.push(p.id);
+        }
+    }
+    Ok(ids)
+}
