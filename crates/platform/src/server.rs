@@ -33,6 +33,37 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<(TcpListener, SocketAddr)>
     Ok((listener, local))
 }
 
+/// How a service that owns a database runs: `routes` served on `listener`
+/// (ready while the database answers a ping), expired idempotency keys
+/// purged in the background, and, once in-flight calls have drained after
+/// `shutdown`, the service's own `background` tasks stopped before the
+/// database is closed.
+pub async fn serve_with_db(
+    listener: TcpListener,
+    routes: Routes,
+    grpc_names: &[&str],
+    db: crate::db::Db,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let probe = db.clone();
+    let readiness: ReadinessCheck = Arc::new(move || {
+        let db = probe.clone();
+        Box::pin(async move { db.ping().await.map_err(|e| format!("database: {e}")) })
+    });
+    let maintenance = tokio::spawn(crate::idempotency::purge_periodically(
+        db.clone(),
+        shutdown.clone(),
+    ));
+    let result = serve_grpc(listener, routes, grpc_names, readiness, shutdown).await;
+    maintenance.abort();
+    for task in background {
+        task.abort();
+    }
+    db.close().await;
+    result
+}
+
 /// Serves `routes` (the service's own gRPC services) on `listener` until
 /// `shutdown`, then drains in-flight calls. `grpc_names` are the full
 /// service names reported SERVING by the health protocol.

@@ -15,12 +15,11 @@ pub mod reason;
 pub mod registry;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use gearshift_platform::db::Db;
 use gearshift_platform::principal::Authenticate;
-use gearshift_platform::server::{self, ReadinessCheck};
+use gearshift_platform::server;
 use gearshift_platform::shutdown::Shutdown;
 use gearshift_platform::target::{Context, Target};
 use gearshift_proto::financing::v1::financing_server::FinancingServer;
@@ -112,25 +111,14 @@ impl Target for Financing {
     }
 
     async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let db = self.service.db.clone();
-        let readiness: ReadinessCheck = Arc::new(move || {
-            let db = db.clone();
-            Box::pin(async move { db.ping().await.map_err(|e| format!("database: {e}")) })
-        });
-        let maintenance = tokio::spawn(gearshift_platform::idempotency::purge_periodically(
-            self.service.db.clone(),
-            shutdown.clone(),
-        ));
-        let result = server::serve_grpc(
+        server::serve_with_db(
             self.listener,
             self.routes,
             Self::SERVICES,
-            readiness,
+            self.service.db,
+            Vec::new(),
             shutdown,
         )
-        .await;
-        maintenance.abort();
-        self.service.db.close().await;
-        result
+        .await
     }
 }

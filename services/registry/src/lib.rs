@@ -19,11 +19,10 @@ pub mod stage_change;
 pub mod supplier;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use gearshift_platform::db::Db;
 use gearshift_platform::principal::Authenticate;
-use gearshift_platform::server::{self, ReadinessCheck};
+use gearshift_platform::server;
 use gearshift_platform::shutdown::Shutdown;
 use gearshift_platform::target::{Context, Target};
 use gearshift_proto::registry::v1::institute_directory_server::InstituteDirectoryServer;
@@ -135,25 +134,14 @@ impl Target for Registry {
     }
 
     async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let db = self.db.clone();
-        let readiness: ReadinessCheck = Arc::new(move || {
-            let db = db.clone();
-            Box::pin(async move { db.ping().await.map_err(|e| format!("database: {e}")) })
-        });
-        let maintenance = tokio::spawn(gearshift_platform::idempotency::purge_periodically(
-            self.db.clone(),
-            shutdown.clone(),
-        ));
-        let result = server::serve_grpc(
+        server::serve_with_db(
             self.listener,
             self.routes,
             Self::SERVICES,
-            readiness,
+            self.db,
+            Vec::new(),
             shutdown,
         )
-        .await;
-        maintenance.abort();
-        self.db.close().await;
-        result
+        .await
     }
 }

@@ -29,7 +29,7 @@ use anyhow::Context as _;
 use gearshift_platform::calendar::BusinessCalendar;
 use gearshift_platform::db::Db;
 use gearshift_platform::principal::Authenticate;
-use gearshift_platform::server::{self, ReadinessCheck};
+use gearshift_platform::server;
 use gearshift_platform::shutdown::Shutdown;
 use gearshift_platform::target::{Context, Target};
 use gearshift_proto::support::v1::support_centre_server::SupportCentreServer;
@@ -151,31 +151,19 @@ impl Target for Support {
     }
 
     async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
-        let db = self.service.db.clone();
-        let readiness: ReadinessCheck = Arc::new(move || {
-            let db = db.clone();
-            Box::pin(async move { db.ping().await.map_err(|e| format!("database: {e}")) })
-        });
-        let maintenance = tokio::spawn(gearshift_platform::idempotency::purge_periodically(
-            self.service.db.clone(),
-            shutdown.clone(),
-        ));
         let sweeper = tokio::spawn(worker::run(
             self.service.clone(),
             self.sweep_interval,
             shutdown.clone(),
         ));
-        let result = server::serve_grpc(
+        server::serve_with_db(
             self.listener,
             self.routes,
             Self::SERVICES,
-            readiness,
+            self.service.db.clone(),
+            vec![sweeper],
             shutdown,
         )
-        .await;
-        maintenance.abort();
-        sweeper.abort();
-        self.service.db.close().await;
-        result
+        .await
     }
 }
