@@ -3,8 +3,8 @@
 //!
 //! A folder per resource — `programme/`, `application/` — each with its
 //! rules (no I/O), its SQL (`store`) and its gRPC handlers (`grpc`); `api`
-//! implements the gRPC service once; `registry` asks the supplier registry
-//! over gRPC. [`Financing`] is a [`Target`].
+//! implements the gRPC service once; the supplier registry is asked
+//! through `gearshift_registry::client`. [`Financing`] is a [`Target`].
 
 #![forbid(unsafe_code)]
 
@@ -12,7 +12,6 @@ mod api;
 pub mod application;
 pub mod programme;
 pub mod reason;
-pub mod registry;
 
 use std::net::SocketAddr;
 
@@ -45,7 +44,7 @@ gearshift_platform::target_config! {
 #[derive(Clone, Debug)]
 pub struct FinancingService {
     pub(crate) db: Db,
-    pub(crate) registry: registry::Registry,
+    pub(crate) registry: gearshift_registry::client::Registry,
 }
 
 /// A built financing service: database ready, listener bound.
@@ -85,7 +84,9 @@ impl Target for Financing {
             .directory
             .get(REGISTRY)
             .context("financing needs the registry: set GEARSHIFT_REGISTRY_ADDR")?;
-        let registry = registry::Registry::new(gearshift_platform::client::connect(registry)?);
+        let registry = gearshift_registry::client::Registry::new(
+            gearshift_platform::client::connect(registry)?,
+        );
         let db = prepare(config, ctx).await?;
         let service = FinancingService { db, registry };
         let routes = tonic::service::Routes::new(FinancingServer::with_interceptor(

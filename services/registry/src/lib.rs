@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+pub mod client;
 pub mod institute;
 pub mod programme;
 pub mod reason;

@@ -5,8 +5,8 @@
 //! A folder per resource — `ticket/` (with its service levels in
 //! `ticket/sla.rs`), `comment/`, `routing/` — each with its rules (no
 //! I/O), who may do what (`access`), its SQL (`store`) and its gRPC
-//! handlers (`grpc`). `api` implements the gRPC service once; `registry`
-//! asks the supplier registry over gRPC; `worker` does the time-driven work
+//! handlers (`grpc`). `api` implements the gRPC service once; the supplier
+//! registry is asked through `gearshift_registry::client`; `worker` does the time-driven work
 //! (breach events, automatic close). [`Support`] is a [`Target`].
 
 #![forbid(unsafe_code)]
@@ -16,7 +16,6 @@ pub mod comment;
 pub mod desk;
 pub mod policy;
 pub mod reason;
-pub mod registry;
 pub mod routing;
 pub mod ticket;
 pub mod worker;
@@ -73,7 +72,7 @@ pub struct Settings {
 pub struct SupportService {
     pub(crate) db: Db,
     pub(crate) calendar: Arc<BusinessCalendar>,
-    pub(crate) registry: registry::Registry,
+    pub(crate) registry: gearshift_registry::client::Registry,
     pub(crate) settings: Settings,
 }
 
@@ -115,7 +114,9 @@ impl Target for Support {
             .directory
             .get(REGISTRY)
             .context("the support centre needs the registry: set GEARSHIFT_REGISTRY_ADDR")?;
-        let registry = registry::Registry::new(gearshift_platform::client::connect(registry)?);
+        let registry = gearshift_registry::client::Registry::new(
+            gearshift_platform::client::connect(registry)?,
+        );
         let db = prepare(config, ctx).await?;
         let service = SupportService {
             db,

@@ -162,10 +162,11 @@ pub async fn create(
             ));
         }
     }
-    if !svc
+    if svc
         .registry
-        .supplier_exists(&request, &body.supplier_id)
+        .supplier(&request, &body.supplier_id)
         .await?
+        .is_none()
     {
         return Err(Error::invalid(
             "application.supplierId",

@@ -1,6 +1,7 @@
-//! What financing asks the registry, over gRPC with the caller's principal
-//! and a deadline (`platform::client`). A registry that is down or slow is
-//! a 503 that names it; nothing is written before it answers.
+//! The registry as other services ask it: over gRPC with the caller's
+//! principal and a deadline (`platform::client`), in this process or over
+//! the network. A registry that is down or slow is a 503 that names it;
+//! callers ask before they write, so nothing is half-written.
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use tonic::Request;
 /// How long a question to the registry may take.
 pub const DEADLINE: Duration = Duration::from_secs(3);
 
+/// The registry, as another service sees it.
 #[derive(Clone)]
 pub struct Registry {
     backend: Backend,
@@ -39,8 +41,13 @@ impl Registry {
         Self { backend }
     }
 
-    /// Whether the supplier exists, as the caller may see it.
-    pub async fn supplier_exists<T>(&self, request: &Request<T>, id: &str) -> Result<bool, Error> {
+    /// The supplier `id`, as `request`'s caller may see it; `None` when
+    /// there is no such supplier.
+    pub async fn supplier<T>(
+        &self,
+        request: &Request<T>,
+        id: &str,
+    ) -> Result<Option<registry::Supplier>, Error> {
         let answer = SupplierRegistryClient::new(self.backend.clone())
             .get_supplier(outgoing(
                 request,
@@ -49,8 +56,8 @@ impl Registry {
             ))
             .await;
         match answer {
-            Ok(_) => Ok(true),
-            Err(s) if s.code() == tonic::Code::NotFound => Ok(false),
+            Ok(s) => Ok(Some(s.into_inner())),
+            Err(s) if s.code() == tonic::Code::NotFound => Ok(None),
             Err(s) if s.code() == tonic::Code::PermissionDenied => {
                 Err(Error::PermissionDenied(s.message().to_string()))
             }
