@@ -47,9 +47,16 @@ struct Args {
     /// Tickets to seed for the `support-stats` load.
     #[arg(long, default_value_t = 10_000)]
     tickets: usize,
+    /// Financing database (default: SQLite in a temporary folder).
+    #[arg(long)]
+    financing_database_url: Option<String>,
+    /// Applications to seed for the `financing-stats` load.
+    #[arg(long, default_value_t = 10_000)]
+    applications: usize,
     /// Which loads to run: `get` (gateway vs direct), `list` (filtered
     /// pages), `support-stats` (the support centre's figures over
-    /// `--tickets` tickets).
+    /// `--tickets` tickets), `financing-stats` (financing's figures over
+    /// `--applications` applications).
     #[arg(long, value_delimiter = ',', default_value = "get,list")]
     loads: Vec<String>,
     /// Requests in flight at once for the list loads.
@@ -229,6 +236,7 @@ struct Server {
     http: String,
     grpc: String,
     support: String,
+    financing: String,
     data: tempfile::TempDir,
 }
 
@@ -314,6 +322,9 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
         if let Some(url) = &args.support_database_url {
             cmd.env("GEARSHIFT_SUPPORT_DATABASE_URL", url);
         }
+        if let Some(url) = &args.financing_database_url {
+            cmd.env("GEARSHIFT_FINANCING_DATABASE_URL", url);
+        }
         cmd
     };
     let started = Instant::now();
@@ -334,6 +345,7 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
         http: format!("http://127.0.0.1:{http}"),
         grpc: format!("http://127.0.0.1:{grpc}"),
         support: format!("http://127.0.0.1:{support}"),
+        financing: format!("http://127.0.0.1:{financing}"),
         data,
     };
     wait_ready(&format!("{}/readyz", server.http), started).await?;
@@ -523,10 +535,14 @@ async fn matrix(
 }
 
 fn signed<T>(message: T, key: &PrincipalKey) -> tonic::Request<T> {
+    signed_as(message, key, "key_bench", Role::Operator)
+}
+
+fn signed_as<T>(message: T, key: &PrincipalKey, subject: &str, role: Role) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     let token = key.sign(&Principal {
-        subject: "key_bench".into(),
-        role: Role::Operator,
+        subject: subject.into(),
+        role,
     });
     if let Ok(v) = token.parse() {
         request.metadata_mut().insert(METADATA_KEY, v);
@@ -668,6 +684,9 @@ async fn main() -> anyhow::Result<()> {
     let runs = |name: &str| args.loads.iter().any(|l| l == name);
     if runs("support-stats") {
         support_stats(&args, &server, &key, &admin, &ids).await?;
+    }
+    if runs("financing-stats") {
+        financing_stats(&args, &server, &key, &admin, &ids).await?;
     }
 
     let http = reqwest::Client::builder()
@@ -862,6 +881,256 @@ async fn support_stats(
     let url = Arc::new(format!("{}/v1/support/stats", server.http));
     let auth = Arc::new(format!("Bearer {admin}"));
     let stats = load("GET /v1/support/stats", 1, args.seconds, move |_| {
+        let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
+        async move {
+            match http
+                .get(url.as_str())
+                .header("authorization", auth.as_str())
+                .send()
+                .await
+            {
+                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                Err(_) => false,
+            }
+        }
+    })
+    .await;
+    stats.print();
+    Ok(())
+}
+
+fn jiff_ts(seconds: i64) -> Option<prost_types::Timestamp> {
+    Some(gearshift_platform::time::to_timestamp(seconds * 1_000_000))
+}
+
+/// Seeds `--applications` applications over gRPC across ten programmes
+/// (each submitted; half reviewed by two reviewers and decided, two in
+/// three of those approved and paid a first tranche), then measures
+/// `GET /v1/financing/stats` one request at a time.
+async fn financing_stats(
+    args: &Args,
+    server: &Server,
+    key: &PrincipalKey,
+    admin: &str,
+    suppliers: &[String],
+) -> anyhow::Result<()> {
+    use fp::financing_client::FinancingClient;
+    use gearshift_proto::financing::v1 as fp;
+    let channel = tonic::transport::Endpoint::from_shared(server.financing.clone())?
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let mut client = FinancingClient::new(channel.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let criteria = [
+        ("technology", 30),
+        ("feasibility", 25),
+        ("young jobs", 25),
+        ("local", 20),
+    ];
+    // Enough programmes that no company applies twice to one.
+    let per_programme = suppliers.len().max(1);
+    let programmes = args.applications.div_ceil(per_programme).max(1);
+    let mut programme_ids = Vec::new();
+    for p in 0..programmes {
+        let created = client
+            .create_programme(signed(
+                fp::CreateProgrammeRequest {
+                    programme: Some(fp::Programme {
+                        name_ko: format!("벤치마크 프로그램 {p}"),
+                        kind: fp::ProgrammeKind::PolicyLoan as i32,
+                        purposes: vec![fp::Purpose::FacilityConversion as i32],
+                        total_budget_won: 1_000_000_000_000,
+                        per_company_cap_won: 500_000_000,
+                        per_company_min_won: 1_000_000,
+                        opens_time: jiff_ts(now - 86_400),
+                        closes_time: jiff_ts(now + 30 * 86_400),
+                        criteria: criteria
+                            .iter()
+                            .map(|(n, w)| fp::Criterion {
+                                name: (*n).into(),
+                                weight: *w,
+                            })
+                            .collect(),
+                        pass_mark: 50,
+                        ..Default::default()
+                    }),
+                },
+                key,
+            ))
+            .await?
+            .into_inner();
+        client
+            .open_programme(signed(
+                fp::OpenProgrammeRequest {
+                    id: created.id.clone(),
+                    ..Default::default()
+                },
+                key,
+            ))
+            .await?;
+        programme_ids.push(created.id);
+    }
+    let seeding = Instant::now();
+    let tasks = 8;
+    let mut handles = Vec::new();
+    let (suppliers, programme_ids) = (Arc::new(suppliers.to_vec()), Arc::new(programme_ids));
+    for t in 0..tasks {
+        let (channel, key, suppliers, programme_ids) = (
+            channel.clone(),
+            key.clone(),
+            suppliers.clone(),
+            programme_ids.clone(),
+        );
+        let n = args.applications;
+        handles.push(tokio::spawn(async move {
+            let mut client = FinancingClient::new(channel);
+            let scores = |s: i32| -> Vec<fp::Score> {
+                criteria
+                    .iter()
+                    .map(|(n, _)| fp::Score {
+                        criterion: (*n).into(),
+                        score: s,
+                        comment: "ok".into(),
+                    })
+                    .collect()
+            };
+            for i in (t..n).step_by(tasks) {
+                let a = client
+                    .create_application(signed(
+                        fp::CreateApplicationRequest {
+                            application: Some(fp::Application {
+                                programme_id: programme_ids[i / per_programme].clone(),
+                                supplier_id: suppliers[i % suppliers.len()].clone(),
+                                requested_amount_won: 10_000_000 + (i as i64 % 40) * 10_000_000,
+                                purpose: fp::Purpose::FacilityConversion as i32,
+                                transition_plan_summary: format!("benchmark plan {i}"),
+                                planned_hires: 10,
+                                planned_young_hires: 4,
+                                ..Default::default()
+                            }),
+                        },
+                        &key,
+                    ))
+                    .await?
+                    .into_inner();
+                let id = a.id.clone();
+                client
+                    .submit_application(signed(
+                        fp::SubmitApplicationRequest {
+                            id: id.clone(),
+                            ..Default::default()
+                        },
+                        &key,
+                    ))
+                    .await?;
+                if i % 2 == 1 {
+                    continue;
+                }
+                client
+                    .screen_application(signed(
+                        fp::ScreenApplicationRequest {
+                            id: id.clone(),
+                            ..Default::default()
+                        },
+                        &key,
+                    ))
+                    .await?;
+                let reviewers = [format!("key_{:0>26}", "1"), format!("key_{:0>26}", "2")];
+                client
+                    .assign_reviewers(signed(
+                        fp::AssignReviewersRequest {
+                            id: id.clone(),
+                            reviewers: reviewers.iter().map(|r| r.to_string()).collect(),
+                            ..Default::default()
+                        },
+                        &key,
+                    ))
+                    .await?;
+                for (r, reviewer) in reviewers.iter().enumerate() {
+                    client
+                        .submit_review(signed_as(
+                            fp::SubmitReviewRequest {
+                                application_id: id.clone(),
+                                review: Some(fp::Review {
+                                    declaration: fp::review::Declaration::NoConflict as i32,
+                                    scores: scores(60 + 10 * r as i32),
+                                    ..Default::default()
+                                }),
+                            },
+                            &key,
+                            reviewer,
+                            Role::Reviewer,
+                        ))
+                        .await?;
+                }
+                let approve = i % 3 != 0;
+                let decision = fp::Decision {
+                    outcome: if approve {
+                        fp::decision::Outcome::Approved
+                    } else {
+                        fp::decision::Outcome::Rejected
+                    } as i32,
+                    approved_amount_won: if approve { a.requested_amount_won } else { 0 },
+                    reasons: if approve {
+                        vec![]
+                    } else {
+                        vec!["benchmark".into()]
+                    },
+                    rationale: "benchmark".into(),
+                    ..Default::default()
+                };
+                client
+                    .decide_application(signed_as(
+                        fp::DecideApplicationRequest {
+                            id: id.clone(),
+                            decision: Some(decision),
+                            ..Default::default()
+                        },
+                        &key,
+                        &format!("key_{:0>26}", "9"),
+                        Role::Operator,
+                    ))
+                    .await?;
+                if approve {
+                    client
+                        .disburse_tranche(signed(
+                            fp::DisburseTrancheRequest {
+                                id,
+                                tranche: Some(fp::Tranche {
+                                    amount_won: a.requested_amount_won / 2,
+                                    ..Default::default()
+                                }),
+                                ..Default::default()
+                            },
+                            &key,
+                        ))
+                        .await?;
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for h in handles {
+        h.await??;
+    }
+    println!(
+        "seeded {} applications over {programmes} programmes in {:.1} s",
+        args.applications,
+        seeding.elapsed().as_secs_f64()
+    );
+    if let Some(url) = &args.financing_database_url {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        sqlx::raw_sql("VACUUM ANALYZE").execute(&mut conn).await?;
+    }
+    let http = reqwest::Client::new();
+    let url = Arc::new(format!("{}/v1/financing/stats", server.http));
+    let auth = Arc::new(format!("Bearer {admin}"));
+    let stats = load("GET /v1/financing/stats", 1, args.seconds, move |_| {
         let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
         async move {
             match http

@@ -236,6 +236,23 @@ impl TestApp {
     }
 
     /// Creates an API key with `role` as the operator and returns its secret.
+    /// A new key for `role`: its id (`key_…`, what records name it by)
+    /// and its secret.
+    pub async fn key_with_id(&self, role: &str) -> (String, String) {
+        let r = self
+            .post(
+                "/v1/apiKeys",
+                &self.admin_key,
+                json!({"displayName": format!("test {role}"), "role": role}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        (
+            r.body["id"].as_str().expect("id").to_string(),
+            r.body["secret"].as_str().expect("secret").to_string(),
+        )
+    }
+
     pub async fn key_for(&self, role: &str) -> String {
         let r = self
             .post(

@@ -17,6 +17,9 @@ engine_tests!(
     money_and_drafts_are_checked,
     drafts_are_edited_withdrawn_cancelled_and_listed,
     an_advising_institute_reads_and_changes_nothing,
+    review_four_eyes_decision_and_tranches,
+    approvals_at_once_never_commit_past_the_budget,
+    the_figures_add_up,
 );
 
 /// 2026-11-25, 10:00 in Seoul.
@@ -44,8 +47,14 @@ impl Office {
 
     /// An OPEN programme: policy loans for facility conversion, 10 billion
     /// won, 10 million to 500 million per company, active companies only,
-    /// a business plan required; applications in November and December.
+    /// a business plan required; applications in November and December;
+    /// the issue's four criteria, a pass mark of 60, two reviewers whose
+    /// scores may be 20 points apart.
     async fn programme(&self) -> String {
+        self.programme_with(10_000_000_000, 500_000_000).await
+    }
+
+    async fn programme_with(&self, budget: i64, cap: i64) -> String {
         let p = self
             .ok(
                 "/v1/financing/programmes",
@@ -55,13 +64,17 @@ impl Office {
                     "nameEn": "Future-car facility conversion loans",
                     "kind": "POLICY_LOAN",
                     "purposes": ["FACILITY_CONVERSION"],
-                    "totalBudgetWon": "10000000000",
-                    "perCompanyCapWon": 500000000,
+                    "totalBudgetWon": budget.to_string(),
+                    "perCompanyCapWon": cap,
                     "perCompanyMinWon": 10000000,
                     "opensTime": "2026-11-01T00:00:00+09:00",
                     "closesTime": "2027-01-01T00:00:00+09:00",
                     "eligibility": [{"active": true}],
                     "requiredDocuments": ["business plan"],
+                    "criteria": criteria(),
+                    "passMark": 60,
+                    "minReviewers": 2,
+                    "maxScoreSpread": 20,
                 }),
             )
             .await;
@@ -74,6 +87,120 @@ impl Office {
         .await;
         id
     }
+}
+
+impl Office {
+    /// A verified (ACTIVE) company making battery parts.
+    async fn company(&self, seed: u64) -> String {
+        let r = self
+            .ok(
+                "/v1/suppliers",
+                &self.app.admin_key,
+                json!({"businessNumber": business_number(seed), "legalName": format!("회사 {seed}"),
+                       "partsGroups": ["BATTERY_ENERGY_STORAGE"],
+                       "primaryPartsGroup": "BATTERY_ENERGY_STORAGE"}),
+            )
+            .await;
+        let id = r["id"].as_str().expect("id").to_string();
+        self.ok(
+            &format!("/v1/suppliers/{id}:verify"),
+            &self.app.admin_key,
+            json!({}),
+        )
+        .await;
+        id
+    }
+
+    /// An application for `amount` won drafted and submitted by `submitter`
+    /// (the company's key or an operator's), screened, and given to
+    /// `reviewers`; its path.
+    async fn under_review(
+        &self,
+        programme: &str,
+        supplier: &str,
+        submitter: &str,
+        amount: i64,
+        reviewers: &[&str],
+    ) -> String {
+        let a = self
+            .ok(
+                "/v1/financing/applications",
+                submitter,
+                application(programme, supplier, json!(amount), true),
+            )
+            .await;
+        let path = format!(
+            "/v1/financing/applications/{}",
+            a["id"].as_str().expect("id")
+        );
+        self.ok(&format!("{path}:submit"), submitter, json!({}))
+            .await;
+        self.ok(&format!("{path}:screen"), &self.app.admin_key, json!({}))
+            .await;
+        let assigned = self
+            .ok(
+                &format!("{path}:assignReviewers"),
+                &self.app.admin_key,
+                json!({"reviewers": reviewers}),
+            )
+            .await;
+        assert_eq!(assigned["status"], "UNDER_REVIEW");
+        path
+    }
+
+    async fn programme_figures(&self, programme: &str) -> (i64, i64, i64) {
+        let p = self
+            .app
+            .get(
+                &format!("/v1/financing/programmes/{programme}"),
+                &self.app.admin_key,
+            )
+            .await;
+        let n = |f: &str| p.body[f].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+        (n("committedWon"), n("disbursedWon"), n("remainingWon"))
+    }
+}
+
+/// Whether `key` of `v` says nothing: absent, null, or its type's default
+/// (the gateway writes every field).
+fn says_nothing(v: &Value, key: &str) -> bool {
+    match v.get(key) {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty() || s == "0",
+        Some(Value::Array(a)) => a.is_empty(),
+        Some(Value::Number(n)) => n.as_f64() == Some(0.0),
+        Some(Value::Object(o)) => o.is_empty(),
+        Some(Value::Bool(b)) => !b,
+    }
+}
+
+fn types(events: &Value) -> Vec<String> {
+    events["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn criteria() -> Value {
+    json!([
+        {"name": "technology", "weight": 30},
+        {"name": "feasibility", "weight": 25},
+        {"name": "jobs for young people", "weight": 25},
+        {"name": "local contribution", "weight": 20},
+    ])
+}
+
+/// A review with no conflict scoring every criterion `score`.
+fn review(score: i64) -> Value {
+    let scores: Vec<Value> = criteria()
+        .as_array()
+        .expect("criteria")
+        .iter()
+        .map(|c| json!({"criterion": c["name"], "score": score, "comment": "read the plan"}))
+        .collect();
+    json!({"declaration": "NO_CONFLICT", "scores": scores, "comment": "sound"})
 }
 
 fn application(programme: &str, supplier: &str, amount: Value, plan_provided: bool) -> Value {
@@ -116,7 +243,7 @@ async fn a_programme_opens_and_a_company_applies(engine: Engine) {
             "/v1/financing/programmes",
             &op,
             json!({"nameKo": "초안", "kind": "GRANT", "purposes": ["RESEARCH_AND_DEVELOPMENT"],
-                   "totalBudgetWon": 1000, "perCompanyCapWon": 100,
+                   "totalBudgetWon": 1000, "perCompanyCapWon": 100, "criteria": criteria(),
                    "opensTime": "2026-12-01T00:00:00Z", "closesTime": "2026-12-31T00:00:00Z"}),
         )
         .await;
@@ -304,7 +431,7 @@ async fn money_and_drafts_are_checked(engine: Engine) {
             "/v1/financing/programmes",
             &app.admin_key,
             json!({"nameKo": "x", "kind": "GRANT", "purposes": ["RESTRUCTURING"],
-                   "totalBudgetWon": 100, "perCompanyCapWon": 200,
+                   "totalBudgetWon": 100, "perCompanyCapWon": 200, "criteria": criteria(),
                    "opensTime": "2026-12-01T00:00:00Z", "closesTime": "2026-12-31T00:00:00Z"}),
         )
         .await;
@@ -362,7 +489,8 @@ async fn drafts_are_edited_withdrawn_cancelled_and_listed(engine: Engine) {
         .await
         .assert_problem(409, "INVALID_TRANSITION");
 
-    // Lists: a company its own, operators any, reviewers none.
+    // Lists: a company its own, operators any, a reviewer none it is not
+    // assigned.
     let mine = app.get("/v1/financing/applications", &company).await;
     assert_eq!(mine.body["applications"].as_array().map(Vec::len), Some(1));
     let theirs = app.get("/v1/financing/applications", &stranger).await;
@@ -374,9 +502,9 @@ async fn drafts_are_edited_withdrawn_cancelled_and_listed(engine: Engine) {
         )
         .await;
     assert_eq!(by_programme.body["applications"][0]["id"], json!(id));
-    app.get("/v1/financing/applications", &reviewer)
-        .await
-        .assert_problem(403, "PERMISSION_DENIED");
+    let unassigned = app.get("/v1/financing/applications", &reviewer).await;
+    assert_eq!(unassigned.status, 200, "{}", unassigned.text);
+    assert_eq!(unassigned.body["applications"], json!([]));
 
     // Only the company withdraws; then it may apply again.
     app.post(&format!("{path}:withdraw"), &op, json!({}))
@@ -569,6 +697,7 @@ async fn an_advising_institute_reads_and_changes_nothing(engine: Engine) {
     let body = |advisors: Value| {
         json!({"nameKo": "지역 전환 보조금", "kind": "GRANT", "purposes": ["RESTRUCTURING"],
                "totalBudgetWon": 1_000_000_000, "perCompanyCapWon": 100_000_000,
+               "criteria": criteria(),
                "opensTime": "2026-11-01T00:00:00Z", "closesTime": "2026-12-31T00:00:00Z",
                "advisorInstitutes": advisors})
     };
@@ -622,4 +751,567 @@ async fn an_advising_institute_reads_and_changes_nothing(engine: Engine) {
         .assert_problem(403, "PERMISSION_DENIED");
     let none = app.get("/v1/financing/applications", &keti).await;
     assert_eq!(none.body["applications"], json!([]));
+}
+
+async fn review_four_eyes_decision_and_tranches(engine: Engine) {
+    let office = Office::open(engine).await;
+    let app = &office.app;
+    let admin = app.admin_key.clone();
+    let supplier = office.company(1).await;
+    let company = app.key_for(&format!("supplier:{supplier}")).await;
+    let (r1_id, r1) = app.key_with_id("reviewer").await;
+    let (r2_id, r2) = app.key_with_id("reviewer").await;
+    let (_, r3) = app.key_with_id("reviewer").await;
+    let (op_reviewer_id, op_reviewer) = app.key_with_id("operator").await;
+    let (_, decider) = app.key_with_id("operator").await;
+    let programme = office.programme().await;
+
+    // The company drafts; an operator submits on its behalf.
+    let a = office
+        .ok(
+            "/v1/financing/applications",
+            &company,
+            application(&programme, &supplier, json!(300_000_000), true),
+        )
+        .await;
+    let path = format!(
+        "/v1/financing/applications/{}",
+        a["id"].as_str().expect("id")
+    );
+    office
+        .ok(&format!("{path}:submit"), &admin, json!({}))
+        .await;
+    app.post(
+        &format!("{path}:assignReviewers"),
+        &admin,
+        json!({"reviewers": [r1_id, r2_id]}),
+    )
+    .await
+    .assert_problem(409, "INVALID_TRANSITION");
+    app.post(&format!("{path}:screen"), &company, json!({}))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    office
+        .ok(&format!("{path}:screen"), &admin, json!({}))
+        .await;
+    app.get(&path, &r1)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    let r = app
+        .post(
+            &format!("{path}:assignReviewers"),
+            &admin,
+            json!({"reviewers": [r1_id]}),
+        )
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert!(r.text.contains("needs 2 reviewers"), "{}", r.text);
+    let assigned = office
+        .ok(
+            &format!("{path}:assignReviewers"),
+            &admin,
+            json!({"reviewers": [r1_id, r2_id, op_reviewer_id]}),
+        )
+        .await;
+    assert_eq!(assigned["status"], "UNDER_REVIEW");
+    assert_eq!(assigned["reviews"].as_array().map(Vec::len), Some(3));
+
+    // A reviewer not assigned sees nothing and cannot review.
+    app.get(&path, &r3)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    app.post(&format!("{path}/reviews"), &r3, review(80))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    // An assigned one sees the application and only its own review, and
+    // finds it in its list; not the trail.
+    let seen = app.get(&path, &r1).await;
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    assert_eq!(seen.body["reviews"].as_array().map(Vec::len), Some(1));
+    assert_eq!(seen.body["reviews"][0]["reviewer"], json!(r1_id));
+    assert!(says_nothing(&seen.body, "reviewSummary"), "{}", seen.body);
+    let mine = app.get("/v1/financing/applications", &r1).await;
+    assert_eq!(mine.body["applications"][0]["id"], a["id"]);
+    app.get(&format!("{path}/events"), &r1)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    // Every criterion is scored, each with a comment.
+    let mut partial = review(90);
+    partial["scores"].as_array_mut().expect("scores").pop();
+    let r = app.post(&format!("{path}/reviews"), &r1, partial).await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["review.scores"]);
+    assert!(r.text.contains("local contribution"), "{}", r.text);
+    let mine = office.ok(&format!("{path}/reviews"), &r1, review(90)).await;
+    assert_eq!(mine["state"], "SUBMITTED");
+    assert_eq!(mine["weightedScore"], 90.0);
+    app.post(&format!("{path}/reviews"), &r1, review(10))
+        .await
+        .assert_problem(409, "ALREADY_EXISTS");
+    // Another reviewer's scores are not the company's business, nor any
+    // reviewer's name.
+    let theirs = app.get(&path, &company).await;
+    assert!(says_nothing(&theirs.body, "reviews"), "{}", theirs.body);
+    assert!(!theirs.text.contains(&r1_id), "{}", theirs.text);
+
+    // Not every review in: no decision.
+    app.post(
+        &format!("{path}:decide"),
+        &decider,
+        json!({"decision": {"outcome": "APPROVED", "approvedAmountWon": 250_000_000,
+                            "rationale": "r"}}),
+    )
+    .await
+    .assert_problem(409, "REVIEWS_INCOMPLETE");
+    // r2 recuses: it counts no more.
+    let recused = office
+        .ok(
+            &format!("{path}/reviews"),
+            &r2,
+            json!({"declaration": "CONFLICT", "comment": "I consulted for this company in 2025"}),
+        )
+        .await;
+    assert_eq!(recused["state"], "RECUSED");
+    // The operator-reviewer scores low: 30 points from r1.
+    office
+        .ok(&format!("{path}/reviews"), &op_reviewer, review(60))
+        .await;
+    let full = app.get(&path, &admin).await;
+    assert_eq!(full.body["reviewSummary"]["submitted"], 2);
+    assert_eq!(full.body["reviewSummary"]["recused"], 1);
+    assert_eq!(full.body["reviewSummary"]["meanScore"], 75.0);
+    assert_eq!(full.body["reviewSummary"]["spread"], 30.0);
+    assert_eq!(full.body["reviewSummary"]["consensusRequired"], true);
+
+    // The decision: four eyes, no override.
+    let decision = json!({"decision": {
+        "outcome": "CONDITIONALLY_APPROVED", "approvedAmountWon": 250_000_000,
+        "conditions": ["hire the five young engineers named in the plan by June 2027"],
+        "reasons": ["a credible conversion plan"],
+        "rationale": "committee of 2026-11-30: strong technology, thin local supply chain",
+    }});
+    let r = app
+        .post(&format!("{path}:decide"), &op_reviewer, decision.clone())
+        .await;
+    r.assert_problem(403, "PERMISSION_DENIED");
+    assert!(r.text.contains("reviewer"), "{}", r.text);
+    let r = app
+        .post(&format!("{path}:decide"), &admin, decision.clone())
+        .await;
+    r.assert_problem(403, "PERMISSION_DENIED");
+    assert!(r.text.contains("submitted"), "{}", r.text);
+    app.post(&format!("{path}:decide"), &r1, decision.clone())
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    app.post(&format!("{path}:decide"), &decider, decision.clone())
+        .await
+        .assert_problem(409, "CONSENSUS_REQUIRED");
+    app.post(
+        &format!("{path}:recordConsensus"),
+        &r1,
+        json!({"note": "x"}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    office
+        .ok(
+            &format!("{path}:recordConsensus"),
+            &decider,
+            json!({"note": "the committee weighed the local supply-chain risk and sided with r1"}),
+        )
+        .await;
+    let mut too_much = decision.clone();
+    too_much["decision"]["approvedAmountWon"] = json!(300_000_001);
+    let r = app
+        .post(&format!("{path}:decide"), &decider, too_much)
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["decision.approvedAmountWon"]);
+    let decided = office
+        .ok(&format!("{path}:decide"), &decider, decision.clone())
+        .await;
+    assert_eq!(decided["status"], "CONDITIONALLY_APPROVED");
+    assert_eq!(decided["decision"]["meanScore"], 75.0);
+    assert!(
+        decided["decision"]["decidedBy"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("key_"))
+    );
+    assert_eq!(
+        office.programme_figures(&programme).await,
+        (250_000_000, 0, 9_750_000_000)
+    );
+
+    // The company reads the outcome and its public reasons, never the
+    // rationale, who decided or who reviewed.
+    let public = app.get(&path, &company).await;
+    assert_eq!(public.body["decision"]["outcome"], "CONDITIONALLY_APPROVED");
+    assert_eq!(public.body["decision"]["approvedAmountWon"], "250000000");
+    assert_eq!(
+        public.body["decision"]["reasons"][0],
+        "a credible conversion plan"
+    );
+    assert_eq!(
+        public.body["decision"]["conditions"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    for hidden in ["rationale", "decidedBy", "meanScore"] {
+        assert!(
+            says_nothing(&public.body["decision"], hidden),
+            "{hidden}: {}",
+            public.body
+        );
+    }
+    assert!(says_nothing(&public.body, "consensus"), "{}", public.body);
+    assert!(
+        says_nothing(&public.body, "reviewSummary"),
+        "{}",
+        public.body
+    );
+    for secret in [
+        &r1_id,
+        &r2_id,
+        &op_reviewer_id,
+        "committee of",
+        "weightedScore",
+    ] {
+        assert!(!public.text.contains(secret), "{secret}: {}", public.text);
+    }
+    let trail = app.get(&format!("{path}/events"), &company).await;
+    for secret in [
+        &r1_id,
+        &r2_id,
+        &op_reviewer_id,
+        "committee of",
+        "\"score\"",
+        "consulted",
+    ] {
+        assert!(!trail.text.contains(secret), "{secret}: {}", trail.text);
+    }
+    assert!(
+        trail.text.contains("a credible conversion plan"),
+        "{}",
+        trail.text
+    );
+    // The reviewer's view ends with the review.
+    app.get(&path, &r1)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+
+    // The whole trail, in order, for operators: every step with who and why.
+    let trail = app.get(&format!("{path}/events"), &admin).await;
+    assert_eq!(
+        types(&trail.body),
+        [
+            "application.created",
+            "application.submitted",
+            "application.screened",
+            "application.reviewers_assigned",
+            "application.reviewed",
+            "application.recused",
+            "application.reviewed",
+            "application.consensus_recorded",
+            "application.decided",
+        ]
+    );
+    assert!(
+        trail.text.contains("committee of 2026-11-30"),
+        "{}",
+        trail.text
+    );
+    assert!(
+        trail.text.contains("consulted for this company"),
+        "{}",
+        trail.text
+    );
+
+    // Tranches: never past the approved amount; the last one finishes it.
+    let tranche =
+        |amount: i64| json!({"tranche": {"amountWon": amount, "reference": "KB-2026-001"}});
+    app.post(&format!("{path}:disburse"), &company, tranche(100_000_000))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    let r = app
+        .post(&format!("{path}:disburse"), &admin, tranche(250_000_001))
+        .await;
+    r.assert_problem(409, "OVER_APPROVED_AMOUNT");
+    assert!(r.text.contains("250000000"), "{}", r.text);
+    let first = office
+        .ok(&format!("{path}:disburse"), &admin, tranche(100_000_000))
+        .await;
+    assert_eq!(first["status"], "DISBURSING");
+    assert_eq!(
+        first["tranches"][0]["valueDate"], "2026-11-25",
+        "today in Seoul"
+    );
+    let last = office
+        .ok(&format!("{path}:disburse"), &admin, tranche(150_000_000))
+        .await;
+    assert_eq!(last["status"], "DISBURSED");
+    assert_eq!(last["disbursedWon"], "250000000");
+    app.post(&format!("{path}:disburse"), &admin, tranche(1))
+        .await
+        .assert_problem(409, "INVALID_TRANSITION");
+    assert_eq!(
+        office.programme_figures(&programme).await,
+        (250_000_000, 250_000_000, 9_750_000_000)
+    );
+
+    // The ledger: a reservation, then a consumption per tranche.
+    let ledger_path = format!("/v1/financing/programmes/{programme}/ledger");
+    app.get(&ledger_path, &company)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    let ledger = app.get(&ledger_path, &admin).await;
+    assert_eq!(ledger.status, 200, "{}", ledger.text);
+    let lines: Vec<(String, String)> = ledger.body["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or_default().to_string(),
+                e["amountWon"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("RESERVE".to_string(), "250000000".to_string()),
+            ("CONSUME".to_string(), "100000000".to_string()),
+            ("CONSUME".to_string(), "150000000".to_string()),
+        ]
+    );
+}
+
+/// Eight applications of 300 million won each, approved at once against a
+/// budget of a billion: exactly three get through, the others are told
+/// the 100 million that is left. A cancellation after a tranche gives
+/// back the rest, and one of those refused then fits.
+async fn approvals_at_once_never_commit_past_the_budget(engine: Engine) {
+    let office = Office::open(engine).await;
+    let app = &office.app;
+    let admin = app.admin_key.clone();
+    let (r1_id, r1) = app.key_with_id("reviewer").await;
+    let (r2_id, r2) = app.key_with_id("reviewer").await;
+    let (_, decider) = app.key_with_id("operator").await;
+    let programme = office.programme_with(1_000_000_000, 300_000_000).await;
+    let mut paths = Vec::new();
+    for seed in 0..8 {
+        let supplier = office.company(100 + seed).await;
+        let path = office
+            .under_review(
+                &programme,
+                &supplier,
+                &admin,
+                300_000_000,
+                &[&r1_id, &r2_id],
+            )
+            .await;
+        office.ok(&format!("{path}/reviews"), &r1, review(80)).await;
+        office.ok(&format!("{path}/reviews"), &r2, review(70)).await;
+        paths.push(path);
+    }
+    let approve = json!({"decision": {"outcome": "APPROVED", "approvedAmountWon": 300_000_000,
+                                      "rationale": "scored well"}});
+    let urls: Vec<String> = paths.iter().map(|p| format!("{p}:decide")).collect();
+    let answers =
+        futures_util::future::join_all(urls.iter().map(|u| app.post(u, &decider, approve.clone())))
+            .await;
+    let approved: Vec<&String> = paths
+        .iter()
+        .zip(&answers)
+        .filter(|(_, r)| r.status == 200)
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(
+        approved.len(),
+        3,
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for r in answers.iter().filter(|r| r.status != 200) {
+        r.assert_problem(409, "BUDGET_EXHAUSTED");
+        assert!(
+            r.text.contains("remaining budget is 100000000 won"),
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(
+        office.programme_figures(&programme).await,
+        (900_000_000, 0, 100_000_000)
+    );
+    let refused: Vec<&String> = paths.iter().filter(|p| !approved.contains(p)).collect();
+    let still = app.get(refused[0], &admin).await;
+    assert_eq!(
+        still.body["status"], "UNDER_REVIEW",
+        "a refusal changes nothing"
+    );
+
+    // A rejection and a withdrawal commit and release nothing.
+    office
+        .ok(
+            &format!("{}:decide", refused[1]),
+            &decider,
+            json!({"decision": {"outcome": "REJECTED", "reasons": ["the budget is spent"],
+                                "rationale": "r"}}),
+        )
+        .await;
+    app.post(
+        &format!("{}:cancel", refused[1]),
+        &admin,
+        json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(409, "INVALID_TRANSITION");
+    office
+        .ok(
+            &format!("{}:cancel", refused[2]),
+            &admin,
+            json!({"reason": "paper duplicate"}),
+        )
+        .await;
+    assert_eq!(
+        office.programme_figures(&programme).await,
+        (900_000_000, 0, 100_000_000)
+    );
+
+    // Cancelled after a tranche of 100 million: the other 200 go back.
+    let paid = approved[0];
+    office
+        .ok(
+            &format!("{paid}:disburse"),
+            &admin,
+            json!({"tranche": {"amountWon": 100_000_000, "valueDate": "2026-11-30"}}),
+        )
+        .await;
+    let cancelled = office
+        .ok(
+            &format!("{paid}:cancel"),
+            &admin,
+            json!({"reason": "the company closed"}),
+        )
+        .await;
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert_eq!(
+        office.programme_figures(&programme).await,
+        (700_000_000, 100_000_000, 300_000_000)
+    );
+    let ledger = app
+        .get(
+            &format!("/v1/financing/programmes/{programme}/ledger"),
+            &admin,
+        )
+        .await;
+    let last = ledger.body["entries"]
+        .as_array()
+        .and_then(|e| e.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["kind"], "RELEASE");
+    assert_eq!(last["amountWon"], "200000000");
+    assert_eq!(last["committedWon"], "700000000");
+    // Now 300 million fit again.
+    let late = office
+        .ok(&format!("{}:decide", refused[0]), &decider, approve)
+        .await;
+    assert_eq!(late["status"], "APPROVED");
+    assert_eq!(
+        office.programme_figures(&programme).await,
+        (1_000_000_000, 100_000_000, 0)
+    );
+}
+
+async fn the_figures_add_up(engine: Engine) {
+    let office = Office::open(engine).await;
+    let app = &office.app;
+    let admin = app.admin_key.clone();
+    let (r1_id, r1) = app.key_with_id("reviewer").await;
+    let (r2_id, r2) = app.key_with_id("reviewer").await;
+    let (_, decider) = app.key_with_id("operator").await;
+    let programme = office.programme().await;
+    let a = office.company(200).await;
+    let b = office.company(201).await;
+    let c = office.company(202).await;
+    let a_path = office
+        .under_review(&programme, &a, &admin, 200_000_000, &[&r1_id, &r2_id])
+        .await;
+    let b_path = office
+        .under_review(&programme, &b, &admin, 100_000_000, &[&r1_id, &r2_id])
+        .await;
+    office
+        .ok(
+            "/v1/financing/applications",
+            &admin,
+            application(&programme, &c, json!(50_000_000), true),
+        )
+        .await;
+    for p in [&a_path, &b_path] {
+        office.ok(&format!("{p}/reviews"), &r1, review(80)).await;
+        office.ok(&format!("{p}/reviews"), &r2, review(80)).await;
+    }
+    // Decided 4 and 10 days after submission: a median of 7.
+    office.time.advance(SignedDuration::from_hours(4 * 24));
+    office
+        .ok(
+            &format!("{a_path}:decide"),
+            &decider,
+            json!({"decision": {"outcome": "APPROVED", "approvedAmountWon": 150_000_000,
+                                "rationale": "r"}}),
+        )
+        .await;
+    office.time.advance(SignedDuration::from_hours(6 * 24));
+    office
+        .ok(
+            &format!("{b_path}:decide"),
+            &decider,
+            json!({"decision": {"outcome": "REJECTED", "reasons": ["no plan for young hires"],
+                                "rationale": "r"}}),
+        )
+        .await;
+    office
+        .ok(
+            &format!("{a_path}:disburse"),
+            &admin,
+            json!({"tranche": {"amountWon": 50_000_000}}),
+        )
+        .await;
+
+    app.get("/v1/financing/stats", &r1)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    let stats = app.get("/v1/financing/stats", &admin).await;
+    assert_eq!(stats.status, 200, "{}", stats.text);
+    let s = &stats.body;
+    assert_eq!(s["approvalRate"], 0.5);
+    assert_eq!(s["medianDaysToDecision"], 7.0);
+    let p = &s["programmes"][0];
+    assert_eq!(p["programmeId"], json!(programme));
+    assert_eq!(p["totalBudgetWon"], "10000000000");
+    assert_eq!(p["committedWon"], "150000000");
+    assert_eq!(p["disbursedWon"], "50000000");
+    assert_eq!(p["remainingWon"], "9850000000");
+    assert_eq!(
+        s["applicationsByStatus"],
+        json!([
+            {"status": "DRAFT", "count": "1"},
+            {"status": "REJECTED", "count": "1"},
+            {"status": "DISBURSING", "count": "1"},
+        ])
+    );
+    assert_eq!(p["applicationsByStatus"], s["applicationsByStatus"]);
+    // Amounts by the applicants' parts group and stage at submission (the
+    // draft is not counted).
+    let stage = app.get(&format!("/v1/suppliers/{a}"), &admin).await.body["stage"].clone();
+    let expected = json!({"applications": "2", "requestedWon": "300000000",
+                          "approvedWon": "150000000", "disbursedWon": "50000000"});
+    assert_eq!(
+        s["byPartsGroup"],
+        json!([{"partsGroup": "BATTERY_ENERGY_STORAGE", "amounts": expected}])
+    );
+    assert_eq!(s["byStage"], json!([{"stage": stage, "amounts": expected}]));
 }

@@ -6,7 +6,7 @@ use gearshift_proto::financing::v1 as pb;
 use pb::financing_server::Financing;
 use tonic::{Request, Response, Status};
 
-use crate::{FinancingService, application, programme};
+use crate::{FinancingService, application, budget, programme, review, stats};
 
 type Answer<T> = Result<Response<T>, Status>;
 
@@ -114,5 +114,74 @@ impl Financing for FinancingService {
         request: Request<pb::SubmitApplicationRequest>,
     ) -> Answer<pb::Application> {
         respond(application::grpc::submit(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(application.id = %request.get_ref().id))]
+    async fn screen_application(
+        &self,
+        request: Request<pb::ScreenApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        respond(application::grpc::screen(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(application.id = %request.get_ref().id))]
+    async fn assign_reviewers(
+        &self,
+        request: Request<pb::AssignReviewersRequest>,
+    ) -> Answer<pb::Application> {
+        respond(application::grpc::assign_reviewers(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(application.id = %request.get_ref().application_id))]
+    async fn submit_review(&self, request: Request<pb::SubmitReviewRequest>) -> Answer<pb::Review> {
+        respond(review::grpc::submit(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(application.id = %request.get_ref().id))]
+    async fn record_consensus(
+        &self,
+        request: Request<pb::RecordConsensusRequest>,
+    ) -> Answer<pb::Application> {
+        respond(application::grpc::record_consensus(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(application.id = %request.get_ref().id))]
+    async fn decide_application(
+        &self,
+        request: Request<pb::DecideApplicationRequest>,
+    ) -> Answer<pb::Application> {
+        respond(application::grpc::decide(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(application.id = %request.get_ref().id))]
+    async fn disburse_tranche(
+        &self,
+        request: Request<pb::DisburseTrancheRequest>,
+    ) -> Answer<pb::Application> {
+        respond(application::grpc::disburse(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(programme.id = %request.get_ref().programme_id))]
+    async fn list_ledger_entries(
+        &self,
+        request: Request<pb::ListLedgerEntriesRequest>,
+    ) -> Answer<pb::ListLedgerEntriesResponse> {
+        respond(budget::grpc::entries(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(programme.id = %request.get_ref().id))]
+    async fn archive_programme(
+        &self,
+        request: Request<pb::ArchiveProgrammeRequest>,
+    ) -> Answer<pb::Programme> {
+        respond(programme::grpc::archive(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_financing_stats(
+        &self,
+        request: Request<pb::GetFinancingStatsRequest>,
+    ) -> Answer<pb::FinancingStats> {
+        respond(stats::get(self, request).await)
     }
 }

@@ -1,8 +1,9 @@
 //! Special-case financing: the city's programmes (policy loans, interest
 //! subsidies, guarantees, grants) and companies' applications to them.
 //!
-//! A folder per resource — `programme/`, `application/` — each with its
-//! rules (no I/O), its SQL (`store`) and its gRPC handlers (`grpc`); `api`
+//! A folder per resource — `programme/`, `application/`, `review/`,
+//! `budget/` — each with its rules (no I/O), its SQL (`store`) and its gRPC
+//! handlers (`grpc`); `stats` the figures; `api`
 //! implements the gRPC service once; the supplier registry is asked
 //! through `gearshift_registry::client`. [`Financing`] is a [`Target`].
 
@@ -10,8 +11,11 @@
 
 mod api;
 pub mod application;
+pub mod budget;
 pub mod programme;
 pub mod reason;
+pub mod review;
+pub mod stats;
 
 use std::net::SocketAddr;
 

@@ -209,6 +209,15 @@ fn string_pattern(field: &FieldDescriptor, description: Option<&str>) -> Option<
         "id" if message.contains("Ticket") => id("tkt"),
         "id" if message.contains("RoutingRule") => id("rtr"),
         "id" if message.contains("Application") => id("fap"),
+        "id" if matches!(
+            message.as_str(),
+            "AssignReviewersRequest" | "RecordConsensusRequest" | "DisburseTrancheRequest"
+        ) =>
+        {
+            id("fap")
+        }
+        "id" if message.contains("LedgerEntry") => id("led"),
+        "reviewers" => id("key"),
         "id" if message.contains("Programme") => id("fpg"),
         "id" if message.contains("StageChange") => id("stc"),
         "id" if message.contains("ApiKey") => id("key"),

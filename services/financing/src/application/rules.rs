@@ -154,6 +154,244 @@ pub fn check_submit(
     Ok(())
 }
 
+/// A move on an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Edit,
+    Submit,
+    Screen,
+    AssignReviewers,
+    Review,
+    RecordConsensus,
+    Decide,
+    Disburse,
+    Withdraw,
+    Cancel,
+}
+
+impl Verb {
+    /// The statuses the move starts from.
+    pub fn from(self) -> &'static [Status] {
+        use Status::*;
+        match self {
+            Verb::Edit | Verb::Submit => &[Draft],
+            Verb::Screen => &[Submitted],
+            Verb::AssignReviewers => &[Screening, UnderReview],
+            Verb::Review | Verb::RecordConsensus | Verb::Decide => &[UnderReview],
+            Verb::Disburse => &[Approved, ConditionallyApproved, Disbursing],
+            Verb::Withdraw => &[Draft, Submitted, Screening, UnderReview],
+            Verb::Cancel => &[
+                Draft,
+                Submitted,
+                Screening,
+                UnderReview,
+                Approved,
+                ConditionallyApproved,
+                Disbursing,
+            ],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Verb::Edit => "edit",
+            Verb::Submit => "submit",
+            Verb::Screen => "screen",
+            Verb::AssignReviewers => "assign reviewers to",
+            Verb::Review => "review",
+            Verb::RecordConsensus => "record a consensus on",
+            Verb::Decide => "decide on",
+            Verb::Disburse => "disburse",
+            Verb::Withdraw => "withdraw",
+            Verb::Cancel => "cancel",
+        }
+    }
+}
+
+/// Refuses `verb` from `status` unless the machine allows it, naming the
+/// statuses it needs.
+pub fn allowed(verb: Verb, status: Status) -> Result<(), Error> {
+    if verb.from().contains(&status) {
+        return Ok(());
+    }
+    let from: Vec<&str> = verb.from().iter().map(|s| s.as_str_name()).collect();
+    Err(Error::FailedPrecondition {
+        reason: Reason::InvalidTransition.as_str(),
+        message: format!(
+            "cannot {} an application that is {}: only one that is {}",
+            verb.name(),
+            status.as_str_name(),
+            from.join(", ")
+        ),
+        subject: "status".into(),
+        allowed: Vec::new(),
+    })
+}
+
+/// A decision's fields against the application and its reviews: the
+/// status it leads to, and the decision to keep (output-only fields not
+/// yet set). Who decides and the budget are checked by the caller.
+pub fn check_decision(
+    input: &pb::Decision,
+    requested: i64,
+    summary: &pb::ReviewSummary,
+    consensus: bool,
+) -> Result<(Status, pb::Decision), Error> {
+    use pb::decision::Outcome;
+    if let Err(missing) = crate::review::rules::ready(summary) {
+        return Err(Error::precondition(
+            Reason::ReviewsIncomplete,
+            "reviews",
+            missing,
+        ));
+    }
+    if summary.consensus_required && !consensus {
+        return Err(Error::precondition(
+            Reason::ConsensusRequired,
+            "consensus",
+            format!(
+                "the reviewers' weighted scores are {} points apart, more than the programme \
+                 allows; record a consensus note first",
+                summary.spread
+            ),
+        ));
+    }
+    let mut v = Violations::new();
+    let outcome = Outcome::try_from(input.outcome).unwrap_or(Outcome::Unspecified);
+    let list = |v: &mut Violations, field: &str, items: &[String]| -> Vec<String> {
+        let mut out = Vec::new();
+        if items.len() > 20 {
+            v.add(format!("decision.{field}"), "must be at most 20 items");
+        }
+        for (i, item) in items.iter().enumerate() {
+            if let Some(t) = v.check(&format!("decision.{field}[{i}]"), text(item, 1_000, true)) {
+                out.push(t);
+            }
+        }
+        out
+    };
+    let decision = pb::Decision {
+        outcome: outcome as i32,
+        approved_amount_won: input.approved_amount_won,
+        conditions: list(&mut v, "conditions", &input.conditions),
+        reasons: list(&mut v, "reasons", &input.reasons),
+        rationale: v
+            .check("decision.rationale", text(&input.rationale, 5_000, true))
+            .unwrap_or_default(),
+        mean_score: summary.mean_score,
+        ..Default::default()
+    };
+    let status = match outcome {
+        Outcome::Approved | Outcome::ConditionallyApproved => {
+            match won(input.approved_amount_won, true) {
+                Err(e) => v.add("decision.approvedAmountWon", e),
+                Ok(amount) if amount > requested => v.add(
+                    "decision.approvedAmountWon",
+                    format!("must not be over the requested {requested} won"),
+                ),
+                Ok(_) => {}
+            }
+            if outcome == Outcome::ConditionallyApproved && decision.conditions.is_empty() {
+                v.add(
+                    "decision.conditions",
+                    "a conditional approval lists its conditions",
+                );
+            }
+            if outcome == Outcome::Approved && !decision.conditions.is_empty() {
+                v.add(
+                    "decision.conditions",
+                    "an approval with conditions is CONDITIONALLY_APPROVED",
+                );
+            }
+            if outcome == Outcome::Approved {
+                Status::Approved
+            } else {
+                Status::ConditionallyApproved
+            }
+        }
+        Outcome::Rejected => {
+            if input.approved_amount_won != 0 {
+                v.add("decision.approvedAmountWon", "must be 0 on a rejection");
+            }
+            if decision.reasons.is_empty() {
+                v.add(
+                    "decision.reasons",
+                    "a rejection gives the company at least one reason",
+                );
+            }
+            if !decision.conditions.is_empty() {
+                v.add("decision.conditions", "a rejection has no conditions");
+            }
+            Status::Rejected
+        }
+        Outcome::Unspecified => {
+            v.add(
+                "decision.outcome",
+                "is required: APPROVED, CONDITIONALLY_APPROVED or REJECTED",
+            );
+            Status::Unspecified
+        }
+    };
+    v.into_result()?;
+    if status != Status::Rejected && !summary.passes {
+        return Err(Error::precondition(
+            Reason::BelowPassMark,
+            "decision.outcome",
+            format!(
+                "the reviewers' mean score {} is under the programme's pass mark; it can only \
+                 be rejected",
+                summary.mean_score
+            ),
+        ));
+    }
+    Ok((status, decision))
+}
+
+/// A tranche's fields against what is left of the approved amount;
+/// `today` fills an empty value date.
+pub fn check_tranche(
+    input: &pb::Tranche,
+    approved: i64,
+    disbursed: i64,
+    today: &str,
+) -> Result<pb::Tranche, Error> {
+    let mut v = Violations::new();
+    let amount = v.check("tranche.amountWon", won(input.amount_won, true));
+    let value_date = if input.value_date.trim().is_empty() {
+        today.to_string()
+    } else {
+        match input.value_date.trim().parse::<jiff::civil::Date>() {
+            Ok(d) => d.to_string(),
+            Err(_) => {
+                v.add("tranche.valueDate", "must be a date, YYYY-MM-DD");
+                String::new()
+            }
+        }
+    };
+    let reference = v
+        .check("tranche.reference", text(&input.reference, 200, false))
+        .unwrap_or_default();
+    v.into_result()?;
+    let amount = amount.unwrap_or_default();
+    let left = approved - disbursed;
+    if amount > left {
+        return Err(Error::precondition(
+            Reason::OverApprovedAmount,
+            "tranche.amountWon",
+            format!(
+                "{amount} won is more than what is left of the approved amount: {left} of \
+                 {approved} won"
+            ),
+        ));
+    }
+    Ok(pb::Tranche {
+        amount_won: amount,
+        value_date,
+        reference,
+        ..Default::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +498,252 @@ mod tests {
                 INSIDE
             )),
             "PROGRAMME_NOT_OPEN"
+        );
+    }
+
+    #[test]
+    fn the_status_machine_table() {
+        use Status::*;
+        let all = [
+            Draft,
+            Submitted,
+            Screening,
+            UnderReview,
+            Approved,
+            ConditionallyApproved,
+            Rejected,
+            Disbursing,
+            Disbursed,
+            Withdrawn,
+            Cancelled,
+        ];
+        // Each verb, and every status it may start from; all others refuse.
+        let table: &[(Verb, &[Status])] = &[
+            (Verb::Edit, &[Draft]),
+            (Verb::Submit, &[Draft]),
+            (Verb::Screen, &[Submitted]),
+            (Verb::AssignReviewers, &[Screening, UnderReview]),
+            (Verb::Review, &[UnderReview]),
+            (Verb::RecordConsensus, &[UnderReview]),
+            (Verb::Decide, &[UnderReview]),
+            (
+                Verb::Disburse,
+                &[Approved, ConditionallyApproved, Disbursing],
+            ),
+            (Verb::Withdraw, &[Draft, Submitted, Screening, UnderReview]),
+            (
+                Verb::Cancel,
+                &[
+                    Draft,
+                    Submitted,
+                    Screening,
+                    UnderReview,
+                    Approved,
+                    ConditionallyApproved,
+                    Disbursing,
+                ],
+            ),
+        ];
+        for (verb, from) in table {
+            for s in all {
+                assert_eq!(
+                    allowed(*verb, s).is_ok(),
+                    from.contains(&s),
+                    "{verb:?} from {s:?}"
+                );
+            }
+        }
+        // Nothing leaves the ends.
+        for end in [Rejected, Disbursed, Withdrawn, Cancelled] {
+            assert!(
+                table.iter().all(|(_, from)| !from.contains(&end)),
+                "{end:?}"
+            );
+        }
+        let refusal = allowed(Verb::Decide, Draft).expect_err("refused");
+        assert!(refusal.to_string().contains("UNDER_REVIEW"), "{refusal}");
+    }
+
+    fn ready_summary(mean: f64, passes: bool, consensus_required: bool) -> pb::ReviewSummary {
+        pb::ReviewSummary {
+            submitted: 2,
+            required: 2,
+            mean_score: mean,
+            spread: 5.0,
+            consensus_required,
+            passes,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_decision_table() {
+        use pb::decision::Outcome;
+        let d =
+            |outcome: Outcome, amount: i64, conditions: &[&str], reasons: &[&str]| pb::Decision {
+                outcome: outcome as i32,
+                approved_amount_won: amount,
+                conditions: conditions.iter().map(|c| c.to_string()).collect(),
+                reasons: reasons.iter().map(|c| c.to_string()).collect(),
+                rationale: "the committee met on 2026-12-02".into(),
+                ..Default::default()
+            };
+        let pass = ready_summary(75.0, true, false);
+        let fail = ready_summary(40.0, false, false);
+        let apart = ready_summary(75.0, true, true);
+        let pending = pb::ReviewSummary {
+            pending: 1,
+            ..ready_summary(75.0, true, false)
+        };
+        // (name, decision, summary, consensus recorded, expected)
+        type Case = (
+            &'static str,
+            pb::Decision,
+            pb::ReviewSummary,
+            bool,
+            &'static str,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "approve in full",
+                d(Outcome::Approved, 300, &[], &[]),
+                pass,
+                false,
+                "APPROVED",
+            ),
+            (
+                "approve less",
+                d(Outcome::Approved, 1, &[], &[]),
+                pass,
+                false,
+                "APPROVED",
+            ),
+            (
+                "approve more",
+                d(Outcome::Approved, 301, &[], &[]),
+                pass,
+                false,
+                "INVALID_ARGUMENT",
+            ),
+            (
+                "approve nothing",
+                d(Outcome::Approved, 0, &[], &[]),
+                pass,
+                false,
+                "INVALID_ARGUMENT",
+            ),
+            (
+                "approve negative",
+                d(Outcome::Approved, -5, &[], &[]),
+                pass,
+                false,
+                "INVALID_ARGUMENT",
+            ),
+            (
+                "conditional with conditions",
+                d(
+                    Outcome::ConditionallyApproved,
+                    200,
+                    &["hire 3 young engineers"],
+                    &[],
+                ),
+                pass,
+                false,
+                "CONDITIONALLY_APPROVED",
+            ),
+            (
+                "conditional without",
+                d(Outcome::ConditionallyApproved, 200, &[], &[]),
+                pass,
+                false,
+                "INVALID_ARGUMENT",
+            ),
+            (
+                "reject with reasons",
+                d(Outcome::Rejected, 0, &[], &["plan too vague"]),
+                fail,
+                false,
+                "REJECTED",
+            ),
+            (
+                "reject without",
+                d(Outcome::Rejected, 0, &[], &[]),
+                fail,
+                false,
+                "INVALID_ARGUMENT",
+            ),
+            (
+                "reject with an amount",
+                d(Outcome::Rejected, 10, &[], &["x"]),
+                fail,
+                false,
+                "INVALID_ARGUMENT",
+            ),
+            (
+                "approve under the pass mark",
+                d(Outcome::Approved, 300, &[], &[]),
+                fail,
+                false,
+                "BELOW_PASS_MARK",
+            ),
+            (
+                "no outcome",
+                d(Outcome::Unspecified, 0, &[], &[]),
+                pass,
+                false,
+                "INVALID_ARGUMENT",
+            ),
+            (
+                "reviews pending",
+                d(Outcome::Approved, 300, &[], &[]),
+                pending,
+                false,
+                "REVIEWS_INCOMPLETE",
+            ),
+            (
+                "apart, no note",
+                d(Outcome::Approved, 300, &[], &[]),
+                apart,
+                false,
+                "CONSENSUS_REQUIRED",
+            ),
+            (
+                "apart, noted",
+                d(Outcome::Approved, 300, &[], &[]),
+                apart,
+                true,
+                "APPROVED",
+            ),
+        ];
+        for (name, decision, summary, consensus, expected) in cases {
+            let got = match check_decision(&decision, 300, &summary, consensus) {
+                Ok((status, _)) => status.as_str_name().to_string(),
+                Err(e) => e.reason().to_string(),
+            };
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn tranches_never_pass_the_approved_amount() {
+        let t = |amount: i64, date: &str| pb::Tranche {
+            amount_won: amount,
+            value_date: date.into(),
+            ..Default::default()
+        };
+        let ok = check_tranche(&t(40, ""), 100, 60, "2026-12-01").expect("fits exactly");
+        assert_eq!(ok.value_date, "2026-12-01", "today by default");
+        assert_eq!(
+            reason(check_tranche(&t(41, ""), 100, 60, "2026-12-01").map(|_| ())),
+            "OVER_APPROVED_AMOUNT"
+        );
+        assert_eq!(
+            reason(check_tranche(&t(0, ""), 100, 0, "2026-12-01").map(|_| ())),
+            "INVALID_ARGUMENT"
+        );
+        assert_eq!(
+            reason(check_tranche(&t(10, "2026-13-01"), 100, 0, "2026-12-01").map(|_| ())),
+            "INVALID_ARGUMENT"
         );
     }
 

@@ -12,11 +12,20 @@ use tonic::Request;
 use super::rules;
 use super::store::{self, Stored};
 use crate::FinancingService;
+use crate::budget::store::{self as budget, Figures};
 use crate::reason::Reason;
 
-pub fn to_proto(p: &Stored) -> pb::Programme {
+/// The programme with its budget's figures (`None`: nothing has moved).
+pub fn to_proto(p: &Stored, figures: Option<Figures>) -> pb::Programme {
+    let f = figures.unwrap_or(Figures {
+        total_won: p.body.total_budget_won,
+        ..Default::default()
+    });
     pb::Programme {
         id: p.id.clone(),
+        committed_won: f.committed_won,
+        disbursed_won: f.disbursed_won,
+        remaining_won: f.remaining_won(),
         status: p.status as i32,
         create_time: Some(time::to_timestamp(p.create_time)),
         update_time: Some(time::to_timestamp(p.update_time)),
@@ -97,7 +106,8 @@ pub async fn create(
             revision: 1,
         };
         store::insert(&mut tx, &programme).await?;
-        let shown = to_proto(&programme);
+        budget::open(&mut tx, &programme.id, programme.body.total_budget_won).await?;
+        let shown = to_proto(&programme, None);
         tx.append(outbox::NewEvent {
             aggregate_type: "programme",
             aggregate_id: &programme.id,
@@ -127,7 +137,8 @@ pub async fn get(
         .await?
         .ok_or_else(|| not_found(id))?;
     visible(&principal, &programme)?;
-    Ok(to_proto(&programme))
+    let figures = budget::figures(&mut conn, id).await?;
+    Ok(to_proto(&programme, figures))
 }
 
 pub async fn list(
@@ -166,8 +177,13 @@ pub async fn list(
     let next_page_token = pagination::finish_with(&mut rows, size, &fingerprint, |p| {
         serde_json::json!([p.create_time, p.id])
     });
+    let ids: Vec<String> = rows.iter().map(|p| p.id.clone()).collect();
+    let figures = budget::figures_of(&mut conn, &ids).await?;
     Ok(pb::ListProgrammesResponse {
-        programmes: rows.iter().map(to_proto).collect(),
+        programmes: rows
+            .iter()
+            .map(|p| to_proto(p, figures.get(&p.id).copied()))
+            .collect(),
         next_page_token,
     })
 }
@@ -223,7 +239,8 @@ async fn transition<T: prost::Message>(
             detail: None,
         })
         .await?;
-        Ok((tx, to_proto(&next)))
+        let figures = budget::figures(&mut tx, id).await?;
+        Ok((tx, to_proto(&next, figures)))
     })
     .await?;
     Ok(written.response)
@@ -245,4 +262,21 @@ pub async fn close(
     let req = request.get_ref();
     let moves = (Status::Open, Status::Closed);
     transition(svc, &request, &req.id, &req.etag, moves, "programme.closed").await
+}
+
+pub async fn archive(
+    svc: &FinancingService,
+    request: Request<pb::ArchiveProgrammeRequest>,
+) -> Result<pb::Programme, Error> {
+    let req = request.get_ref();
+    let moves = (Status::Closed, Status::Archived);
+    transition(
+        svc,
+        &request,
+        &req.id,
+        &req.etag,
+        moves,
+        "programme.archived",
+    )
+    .await
 }

@@ -172,8 +172,68 @@ pub fn check(input: &pb::Programme) -> Result<pb::Programme, Error> {
             out.advisor_institutes.push(c.to_string());
         }
     }
+    check_review(input, &mut out, &mut v);
     v.into_result()?;
     Ok(out)
+}
+
+/// The review settings: criteria whose weights add up to 100, a pass mark,
+/// how many reviewers, how far apart their scores may be.
+fn check_review(input: &pb::Programme, out: &mut pb::Programme, v: &mut Violations) {
+    if input.criteria.is_empty() {
+        v.add(
+            "programme.criteria",
+            "needs at least one criterion; the weights add up to 100",
+        );
+    }
+    if input.criteria.len() > 10 {
+        v.add("programme.criteria", "must be at most 10 criteria");
+    }
+    for (i, c) in input.criteria.iter().enumerate() {
+        match text(&c.name, 100, true) {
+            Ok(n) if out.criteria.iter().any(|o| o.name == n) => {
+                v.add(format!("programme.criteria[{i}].name"), "is listed twice");
+            }
+            Ok(name) => out.criteria.push(pb::Criterion {
+                name,
+                weight: c.weight,
+            }),
+            Err(e) => v.add(format!("programme.criteria[{i}].name"), e),
+        }
+        if !(1..=100).contains(&c.weight) {
+            v.add(
+                format!("programme.criteria[{i}].weight"),
+                "must be 1 to 100",
+            );
+        }
+    }
+    let total: i64 = input.criteria.iter().map(|c| i64::from(c.weight)).sum();
+    if !input.criteria.is_empty() && total != 100 {
+        v.add(
+            "programme.criteria",
+            format!("the weights must add up to 100; they add up to {total}"),
+        );
+    }
+    if !(0..=100).contains(&input.pass_mark) {
+        v.add("programme.passMark", "must be 0 to 100");
+    }
+    out.pass_mark = input.pass_mark;
+    out.min_reviewers = match input.min_reviewers {
+        0 => crate::review::rules::MIN_REVIEWERS,
+        n if (crate::review::rules::MIN_REVIEWERS..=10).contains(&n) => n,
+        _ => {
+            v.add("programme.minReviewers", "must be 2 to 10");
+            0
+        }
+    };
+    out.max_score_spread = match input.max_score_spread {
+        0 => crate::review::rules::DEFAULT_SPREAD,
+        n if (1..=100).contains(&n) => n,
+        _ => {
+            v.add("programme.maxScoreSpread", "must be 1 to 100 points");
+            0
+        }
+    };
 }
 
 #[cfg(test)]
@@ -196,6 +256,16 @@ mod tests {
                 seconds: 1_800_000_000,
                 nanos: 0,
             }),
+            criteria: vec![
+                pb::Criterion {
+                    name: "technology".into(),
+                    weight: 60,
+                },
+                pb::Criterion {
+                    name: "jobs".into(),
+                    weight: 40,
+                },
+            ],
             ..Default::default()
         }
     }
@@ -208,8 +278,9 @@ mod tests {
     }
 
     #[test]
-    fn a_valid_programme_passes() {
-        assert!(check(&valid()).is_ok());
+    fn a_valid_programme_passes_with_review_defaults() {
+        let p = check(&valid()).expect("valid");
+        assert_eq!((p.min_reviewers, p.max_score_spread), (2, 20));
     }
 
     #[test]
@@ -234,6 +305,15 @@ mod tests {
             (|p| p.purposes.clear(), "programme.purposes"),
             (|p| p.kind = 0, "programme.kind"),
             (|p| p.name_ko = " ".into(), "programme.nameKo"),
+            (|p| p.criteria.clear(), "programme.criteria"),
+            (|p| p.criteria[0].weight = 59, "programme.criteria"),
+            (
+                |p| p.criteria[1].name = "technology".into(),
+                "programme.criteria[1].name",
+            ),
+            (|p| p.pass_mark = 101, "programme.passMark"),
+            (|p| p.min_reviewers = 1, "programme.minReviewers"),
+            (|p| p.max_score_spread = -1, "programme.maxScoreSpread"),
         ];
         for (change, field) in cases {
             let mut p = valid();

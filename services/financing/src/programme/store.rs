@@ -30,14 +30,19 @@ struct Row {
 
 const COLUMNS: &str = "id, status, content, create_time, update_time, revision";
 
-fn decode(r: Row) -> Result<Stored, Error> {
+/// A programme's stored `content` column, decoded.
+pub fn decode_content(content: &str) -> Result<pb::Programme, Error> {
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&r.content)
+        .decode(content)
         .map_err(Error::internal)?;
+    pb::Programme::decode(bytes.as_slice()).map_err(Error::internal)
+}
+
+fn decode(r: Row) -> Result<Stored, Error> {
     Ok(Stored {
         status: pb::programme::Status::from_str_name(&r.status)
             .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown status {:?}", r.status)))?,
-        body: pb::Programme::decode(bytes.as_slice()).map_err(Error::internal)?,
+        body: decode_content(&r.content)?,
         id: r.id,
         create_time: r.create_time,
         update_time: r.update_time,
