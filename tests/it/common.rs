@@ -24,6 +24,7 @@ pub struct TestApp {
     pub registry_addr: SocketAddr,
     /// Where the support centre answers gRPC, when it runs in this process.
     pub support_addr: Option<SocketAddr>,
+    pub financing_addr: Option<SocketAddr>,
     pub admin_key: String,
     pub client: reqwest::Client,
     pub data_dir: std::path::PathBuf,
@@ -100,12 +101,14 @@ pub async fn spawn_with_clock(
         })
         .expect("registry");
     let support_addr = platform.addr("support");
+    let financing_addr = platform.addr("financing");
     let shutdown = Shutdown::new();
     let task = tokio::spawn(platform.run(shutdown.clone()));
     TestApp {
         base,
         registry_addr,
         support_addr,
+        financing_addr,
         admin_key: args.gateway.bootstrap_admin_key.clone().unwrap_or_default(),
         client: reqwest::Client::new(),
         data_dir: args.common.data_dir.clone(),

@@ -20,6 +20,7 @@ engine_tests!(
     review_four_eyes_decision_and_tranches,
     approvals_at_once_never_commit_past_the_budget,
     the_figures_add_up,
+    over_grpc_four_eyes_hold_and_the_company_sees_no_scores,
 );
 
 /// 2026-11-25, 10:00 in Seoul.
@@ -1314,4 +1315,183 @@ async fn the_figures_add_up(engine: Engine) {
         json!([{"partsGroup": "BATTERY_ENERGY_STORAGE", "amounts": expected}])
     );
     assert_eq!(s["byStage"], json!([{"stage": stage, "amounts": expected}]));
+}
+
+/// Called directly over gRPC, as another service would: the same four
+/// eyes, and the company's view without reviewers or scores.
+async fn over_grpc_four_eyes_hold_and_the_company_sees_no_scores(engine: Engine) {
+    use gearshift_platform::principal::{METADATA_KEY, PrincipalKey};
+    use gearshift_platform::{Principal, Role};
+    use gearshift_proto::financing::v1 as pb;
+    use pb::financing_client::FinancingClient;
+
+    let office = Office::open(engine).await;
+    let addr = office
+        .app
+        .financing_addr
+        .expect("financing runs in the test platform");
+    let mut client = FinancingClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connects");
+    let key = PrincipalKey::load_or_create(None, &office.app.data_dir).expect("key");
+    fn signed<T>(key: &PrincipalKey, subject: &str, role: Role, message: T) -> tonic::Request<T> {
+        let token = key.sign(&Principal {
+            subject: subject.into(),
+            role,
+        });
+        let mut request = tonic::Request::new(message);
+        request
+            .metadata_mut()
+            .insert(METADATA_KEY, token.parse().expect("ascii"));
+        request
+    }
+    let key_id = |n: &str| format!("key_{n:0>26}");
+    let supplier = office.company(300).await;
+    let programme = office.programme().await;
+    let maker = key_id("1");
+    let created = client
+        .create_application(signed(
+            &key,
+            &maker,
+            Role::Operator,
+            pb::CreateApplicationRequest {
+                application: Some(pb::Application {
+                    programme_id: programme,
+                    supplier_id: supplier.clone(),
+                    requested_amount_won: 100_000_000,
+                    purpose: pb::Purpose::FacilityConversion as i32,
+                    transition_plan_summary: "Battery trays".into(),
+                    documents: vec![pb::Document {
+                        name: "business plan".into(),
+                        provided: true,
+                        file_ref: "docs://plan.pdf".into(),
+                        checksum: "0".repeat(64),
+                    }],
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .expect("created")
+        .into_inner();
+    let id = created.id.clone();
+    client
+        .submit_application(signed(
+            &key,
+            &maker,
+            Role::Operator,
+            pb::SubmitApplicationRequest {
+                id: id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("submitted");
+    client
+        .screen_application(signed(
+            &key,
+            &maker,
+            Role::Operator,
+            pb::ScreenApplicationRequest {
+                id: id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("screened");
+    let reviewers = [key_id("2"), key_id("3")];
+    client
+        .assign_reviewers(signed(
+            &key,
+            &maker,
+            Role::Operator,
+            pb::AssignReviewersRequest {
+                id: id.clone(),
+                reviewers: reviewers.to_vec(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("assigned");
+    for reviewer in &reviewers {
+        let scores = [
+            "technology",
+            "feasibility",
+            "jobs for young people",
+            "local contribution",
+        ]
+        .iter()
+        .map(|c| pb::Score {
+            criterion: (*c).into(),
+            score: 70,
+            comment: "fine".into(),
+        })
+        .collect();
+        client
+            .submit_review(signed(
+                &key,
+                reviewer,
+                Role::Reviewer,
+                pb::SubmitReviewRequest {
+                    application_id: id.clone(),
+                    review: Some(pb::Review {
+                        declaration: pb::review::Declaration::NoConflict as i32,
+                        scores,
+                        ..Default::default()
+                    }),
+                },
+            ))
+            .await
+            .expect("reviewed");
+    }
+    let decide = |by: &str| {
+        signed(
+            &key,
+            by,
+            Role::Operator,
+            pb::DecideApplicationRequest {
+                id: id.clone(),
+                decision: Some(pb::Decision {
+                    outcome: pb::decision::Outcome::Approved as i32,
+                    approved_amount_won: 100_000_000,
+                    rationale: "two reviews at 70".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )
+    };
+    let refused = client
+        .decide_application(decide(&maker))
+        .await
+        .expect_err("maker");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let refused = client
+        .decide_application(decide(&reviewers[0]))
+        .await
+        .expect_err("reviewer");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let decided = client
+        .decide_application(decide(&key_id("4")))
+        .await
+        .expect("a second pair of eyes")
+        .into_inner();
+    assert_eq!(decided.status, pb::application::Status::Approved as i32);
+    assert_eq!(decided.reviews.len(), 2, "operators see the reviews");
+
+    let seen = client
+        .get_application(signed(
+            &key,
+            &key_id("5"),
+            Role::Supplier(supplier),
+            pb::GetApplicationRequest { id },
+        ))
+        .await
+        .expect("the company reads its application")
+        .into_inner();
+    assert!(seen.reviews.is_empty());
+    assert!(seen.review_summary.is_none());
+    let decision = seen.decision.expect("decision");
+    assert_eq!(decision.approved_amount_won, 100_000_000);
+    assert!(decision.rationale.is_empty() && decision.decided_by.is_empty());
 }
