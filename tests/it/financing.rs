@@ -616,6 +616,22 @@ async fn drafts_are_edited_withdrawn_cancelled_and_listed(engine: Engine) {
     )
     .await
     .assert_problem(409, "PROGRAMME_NOT_OPEN");
+    // Closed, then archived; an archived one moves no more.
+    let archived = office
+        .ok(
+            &format!("/v1/financing/programmes/{programme}:archive"),
+            &op,
+            json!({}),
+        )
+        .await;
+    assert_eq!(archived["status"], "ARCHIVED");
+    app.post(
+        &format!("/v1/financing/programmes/{programme}:close"),
+        &op,
+        json!({}),
+    )
+    .await
+    .assert_problem(409, "INVALID_TRANSITION");
 }
 
 /// The registry goes away between the draft and its submission: the
@@ -746,8 +762,36 @@ async fn an_advising_institute_reads_and_changes_nothing(engine: Engine) {
     app.post(&format!("{path}:submit"), &gjtp, json!({}))
         .await
         .assert_problem(403, "PERMISSION_DENIED");
+    // Nor any step of review, decision or payment, once it is submitted.
+    office.ok(&format!("{path}:submit"), &op, json!({})).await;
+    for (verb, body) in [
+        (":screen", json!({})),
+        (
+            ":assignReviewers",
+            json!({"reviewers": [format!("key_{:0>26}", "1"), format!("key_{:0>26}", "2")]}),
+        ),
+        (":recordConsensus", json!({"note": "x"})),
+        (
+            ":decide",
+            json!({"decision": {"outcome": "REJECTED", "reasons": ["x"], "rationale": "x"}}),
+        ),
+        (":disburse", json!({"tranche": {"amountWon": 1}})),
+        ("/reviews", review(50)),
+    ] {
+        let r = app.post(&format!("{path}{verb}"), &gjtp, body).await;
+        r.assert_problem(403, "PERMISSION_DENIED");
+    }
+    // The advisor reads the programme's ledger; another institute does not.
+    let ledger = format!("/v1/financing/programmes/{programme}/ledger");
+    assert_eq!(app.get(&ledger, &gjtp).await.status, 200);
+    app.get(&ledger, &keti)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
     // Another institute sees nothing.
     app.get(&path, &keti)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    app.get("/v1/financing/stats", &gjtp)
         .await
         .assert_problem(403, "PERMISSION_DENIED");
     let none = app.get("/v1/financing/applications", &keti).await;

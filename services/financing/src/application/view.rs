@@ -60,6 +60,8 @@ pub fn shown(
             out.consensus = None;
         }
         View::Company => {
+            out.reviews.clear();
+            out.review_summary = None;
             out.consensus = None;
             if let Some(d) = out.decision.as_mut() {
                 d.rationale.clear();
