@@ -869,18 +869,36 @@ async fn support_stats(
         args.tickets,
         seeding.elapsed().as_secs_f64()
     );
-    if let Some(url) = &args.support_database_url {
-        // What autovacuum does after a bulk insert: statistics, and the
-        // visibility map that lets PostgreSQL answer from an index alone.
+    figures(
+        server,
+        admin,
+        "/v1/support/stats",
+        args.support_database_url.as_deref(),
+        args.seconds,
+    )
+    .await
+}
+
+/// What autovacuum does after a bulk insert (statistics, and the
+/// visibility map that lets PostgreSQL answer from an index alone) on
+/// `database_url`, then `GET {path}` one request at a time.
+async fn figures(
+    server: &Server,
+    admin: &str,
+    path: &str,
+    database_url: Option<&str>,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    if let Some(url) = database_url {
         use sqlx::Connection;
         sqlx::any::install_default_drivers();
         let mut conn = sqlx::AnyConnection::connect(url).await?;
         sqlx::raw_sql("VACUUM ANALYZE").execute(&mut conn).await?;
     }
     let http = reqwest::Client::new();
-    let url = Arc::new(format!("{}/v1/support/stats", server.http));
+    let url = Arc::new(format!("{}{path}", server.http));
     let auth = Arc::new(format!("Bearer {admin}"));
-    let stats = load("GET /v1/support/stats", 1, args.seconds, move |_| {
+    let stats = load(&format!("GET {path}"), 1, seconds, move |_| {
         let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
         async move {
             match http
@@ -1121,30 +1139,12 @@ async fn financing_stats(
         args.applications,
         seeding.elapsed().as_secs_f64()
     );
-    if let Some(url) = &args.financing_database_url {
-        use sqlx::Connection;
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(url).await?;
-        sqlx::raw_sql("VACUUM ANALYZE").execute(&mut conn).await?;
-    }
-    let http = reqwest::Client::new();
-    let url = Arc::new(format!("{}/v1/financing/stats", server.http));
-    let auth = Arc::new(format!("Bearer {admin}"));
-    let stats = load("GET /v1/financing/stats", 1, args.seconds, move |_| {
-        let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
-        async move {
-            match http
-                .get(url.as_str())
-                .header("authorization", auth.as_str())
-                .send()
-                .await
-            {
-                Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
-                Err(_) => false,
-            }
-        }
-    })
-    .await;
-    stats.print();
-    Ok(())
+    figures(
+        server,
+        admin,
+        "/v1/financing/stats",
+        args.financing_database_url.as_deref(),
+        args.seconds,
+    )
+    .await
 }
