@@ -2,4 +2,5 @@
 CREATE DATABASE registry OWNER gearshift;
 CREATE DATABASE support OWNER gearshift;
 CREATE DATABASE financing OWNER gearshift;
+CREATE DATABASE training OWNER gearshift;
 CREATE DATABASE gateway OWNER gearshift;

@@ -129,6 +129,8 @@ targets! {
     Support => support: gearshift_support::Support,
     /// Special-case financing (gRPC).
     Financing => financing: gearshift_financing::Financing,
+    /// The R&D training centre (gRPC).
+    Training => training: gearshift_training::Training,
     /// The HTTP gateway (REST, OpenAPI, API keys).
     Gateway => gateway: gearshift_gateway::Gateway,
 }
@@ -136,7 +138,7 @@ targets! {
 /// Options every target shares.
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Which targets to run: all, or a comma-separated list of gateway, registry, support, financing.
+    /// Which targets to run: all, or a comma-separated list of gateway, registry, support, financing, training.
     #[arg(
         long,
         value_name = "TARGETS",

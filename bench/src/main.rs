@@ -286,7 +286,13 @@ fn rss_kib(pid: u32) -> Option<u64> {
 
 async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
     let data = tempfile::tempdir()?;
-    let (http, grpc, support, financing) = (free_port()?, free_port()?, free_port()?, free_port()?);
+    let (http, grpc, support, financing, training) = (
+        free_port()?,
+        free_port()?,
+        free_port()?,
+        free_port()?,
+        free_port()?,
+    );
     let command = |target: &str| {
         let mut cmd = Command::new(&args.binary);
         cmd.env("GEARSHIFT_TARGET", target)
@@ -309,6 +315,11 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
             .env(
                 "GEARSHIFT_FINANCING_ADDR",
                 format!("http://127.0.0.1:{financing}"),
+            )
+            .env("GEARSHIFT_TRAINING_LISTEN", format!("127.0.0.1:{training}"))
+            .env(
+                "GEARSHIFT_TRAINING_ADDR",
+                format!("http://127.0.0.1:{training}"),
             )
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -336,6 +347,7 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
         // The gateway is ready when every service it routes to is.
         children.push(command("support").spawn()?);
         children.push(command("financing").spawn()?);
+        children.push(command("training").spawn()?);
         children.insert(0, command("gateway").spawn()?);
     } else {
         children.push(command("all").spawn()?);

@@ -40,3 +40,9 @@ pub mod iam {
         tonic::include_proto!("gearshift.iam.v1");
     }
 }
+
+pub mod training {
+    pub mod v1 {
+        tonic::include_proto!("gearshift.training.v1");
+    }
+}

@@ -40,6 +40,10 @@ fn start_with(data: &Path, http: u16, grpc: u16, env: &[(&str, &str)]) -> Child 
             "GEARSHIFT_FINANCING_LISTEN",
             format!("127.0.0.1:{}", free_port()),
         )
+        .env(
+            "GEARSHIFT_TRAINING_LISTEN",
+            format!("127.0.0.1:{}", free_port()),
+        )
         .env("GEARSHIFT_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

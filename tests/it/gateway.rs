@@ -161,6 +161,7 @@ fn annotated_rpcs() -> Vec<String> {
         .iter()
         .chain(gearshift_support::Support::SERVICES)
         .chain(gearshift_financing::Financing::SERVICES)
+        .chain(gearshift_training::Training::SERVICES)
         .chain(gearshift_gateway::OWN_SERVICES)
         .copied()
         .collect();

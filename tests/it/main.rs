@@ -15,3 +15,4 @@ mod grpc;
 mod registry;
 mod suppliers;
 mod support;
+mod training;

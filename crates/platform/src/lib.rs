@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod calendar;
+pub mod check;
 pub mod client;
 pub mod clock;
 pub mod config;

@@ -117,6 +117,23 @@ impl Conditions {
     }
 }
 
+/// A message as a text column: base64 of its protobuf encoding. Protobuf's
+/// rules for adding fields keep old rows readable as the API grows, and
+/// messages that carry other services' types need no serde form.
+pub fn encode_message<M: prost::Message>(message: &M) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(message.encode_to_vec())
+}
+
+/// A column written by [`encode_message`], decoded.
+pub fn decode_message<M: prost::Message + Default>(column: &str) -> Result<M, Error> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(column)
+        .map_err(Error::internal)?;
+    M::decode(bytes.as_slice()).map_err(Error::internal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,22 +10,7 @@ pub const MAX_WON: i64 = 1_000_000_000_000_000;
 pub const MAX_RULES: usize = 20;
 pub const MAX_DOCUMENTS: usize = 30;
 
-/// Trimmed text of at most `max` characters with no control characters.
-pub fn text(raw: &str, max: usize, required: bool) -> Result<String, String> {
-    let t = raw.trim();
-    if t.chars().count() > max {
-        return Err(format!("must be at most {max} characters"));
-    }
-    if t.chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err("must not contain control characters".into());
-    }
-    if required && t.is_empty() {
-        return Err("is required".into());
-    }
-    Ok(t.to_string())
-}
+pub use gearshift_platform::check::text;
 
 /// An amount of whole won, 1 to 10^15 (0 allowed when not `required`).
 pub fn won(value: i64, required: bool) -> Result<i64, String> {

@@ -1,0 +1,5 @@
+//! Courses: the catalogue, by code.
+
+pub mod grpc;
+pub mod rules;
+pub mod store;

@@ -1,0 +1,624 @@
+//! The R&D training centre through the gateway: the catalogue, cohorts,
+//! trainees and enrolment with seats and waitlists. The platform runs on a
+//! manual clock, so enrolment windows open and close when a test moves
+//! time.
+
+use std::sync::Arc;
+
+use gearshift_platform::clock::{Clock, ManualTime};
+use gearshift_platform::engine_tests;
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+engine_tests!(
+    a_course_a_cohort_and_enrolment_with_a_waitlist,
+    enrolment_rules_refuse_with_the_reason,
+    young_people_first_when_the_cohort_says_so,
+    two_hundred_at_once_for_ten_seats,
+    who_sees_and_does_what,
+);
+
+/// 2026-11-25, 10:00 in Seoul.
+const NOW: &str = "2026-11-25T01:00:00Z";
+
+struct Centre {
+    app: TestApp,
+    #[allow(dead_code)]
+    time: Arc<ManualTime>,
+}
+
+impl Centre {
+    async fn open(engine: Engine) -> Centre {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let args = test_args(engine, dir.path()).await;
+        let (clock, time) = Clock::manual(NOW.parse().expect("time"));
+        let app = spawn_with_clock(args, dir, clock).await;
+        Centre { app, time }
+    }
+
+    async fn ok(&self, path: &str, key: &str, body: Value) -> Value {
+        let r = self.app.post(path, key, body).await;
+        assert_eq!(r.status, 200, "POST {path}: {}", r.text);
+        r.body
+    }
+
+    /// A published course taught by GJTP.
+    async fn course(&self, code: &str, prerequisites: &[&str]) -> String {
+        let c = self
+            .ok(
+                "/v1/training/courses",
+                &self.app.admin_key,
+                json!({"code": code, "titleKo": "배터리 시스템 기초", "titleEn": "Battery systems",
+                       "track": "BATTERY_SYSTEMS", "level": "INTRODUCTORY", "hours": 24,
+                       "institute": "GJTP", "prerequisiteCourseIds": prerequisites}),
+            )
+            .await;
+        let id = c["id"].as_str().expect("id").to_string();
+        self.ok(
+            &format!("/v1/training/courses/{id}:publish"),
+            &self.app.admin_key,
+            json!({}),
+        )
+        .await;
+        id
+    }
+
+    /// An ENROLLING cohort of `course` in January 2027 with `capacity`
+    /// seats; `extra` overrides fields.
+    async fn cohort(&self, course: &str, capacity: i64, extra: Value) -> String {
+        let mut body = json!({
+            "courseId": course, "startDate": "2027-01-04", "endDate": "2027-01-15",
+            "location": "광주 그린카진흥원", "capacity": capacity, "waitlist": true,
+            "enrollmentOpensTime": "2026-11-01T00:00:00+09:00",
+            "enrollmentClosesTime": "2026-12-31T00:00:00+09:00",
+        });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        let c = self
+            .ok("/v1/training/cohorts", &self.app.admin_key, body)
+            .await;
+        let id = c["id"].as_str().expect("id").to_string();
+        self.ok(
+            &format!("/v1/training/cohorts/{id}:transition"),
+            &self.app.admin_key,
+            json!({"status": "ENROLLING"}),
+        )
+        .await;
+        id
+    }
+
+    async fn trainee(&self, key: &str, name: &str, birth: &str, supplier: &str) -> String {
+        let t = self
+            .ok(
+                "/v1/training/trainees",
+                key,
+                json!({"name": name, "birthDate": birth, "email": "t@example.kr",
+                       "supplierId": supplier}),
+            )
+            .await;
+        t["id"].as_str().expect("id").to_string()
+    }
+
+    async fn enrol(&self, key: &str, trainee: &str, cohort: &str) -> Reply {
+        self.app
+            .post(
+                "/v1/training/enrollments",
+                key,
+                json!({"traineeId": trainee, "cohortId": cohort}),
+            )
+            .await
+    }
+
+    async fn verified_company(&self, seed: u64) -> String {
+        let r = self
+            .ok(
+                "/v1/suppliers",
+                &self.app.admin_key,
+                json!({"businessNumber": business_number(seed), "legalName": format!("회사 {seed}")}),
+            )
+            .await;
+        let id = r["id"].as_str().expect("id").to_string();
+        self.ok(
+            &format!("/v1/suppliers/{id}:verify"),
+            &self.app.admin_key,
+            json!({}),
+        )
+        .await;
+        id
+    }
+}
+
+fn status_of(r: &Reply) -> String {
+    r.body["status"].as_str().unwrap_or_default().to_string()
+}
+
+async fn a_course_a_cohort_and_enrolment_with_a_waitlist(engine: Engine) {
+    let centre = Centre::open(engine).await;
+    let app = &centre.app;
+    let op = app.admin_key.clone();
+    let course = centre.course("BAT-101", &[]).await;
+    let cohort = centre.cohort(&course, 2, json!({})).await;
+    let got = app
+        .get(&format!("/v1/training/cohorts/{cohort}"), &op)
+        .await;
+    assert_eq!(got.body["sessionDays"].as_array().map(Vec::len), Some(10));
+    assert_eq!(got.body["institute"], "GJTP");
+
+    let mut trainees = Vec::new();
+    for (i, birth) in ["1990-01-01", "1995-02-02", "2000-03-03", "1980-04-04"]
+        .iter()
+        .enumerate()
+    {
+        trainees.push(centre.trainee(&op, &format!("훈련생 {i}"), birth, "").await);
+    }
+    let mut enrolments = Vec::new();
+    for t in &trainees {
+        let r = centre.enrol(&op, t, &cohort).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        enrolments.push(r.body);
+    }
+    let statuses: Vec<&str> = enrolments
+        .iter()
+        .map(|e| e["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["CONFIRMED", "CONFIRMED", "WAITLISTED", "WAITLISTED"]
+    );
+    assert_eq!(enrolments[2]["waitlistPosition"], 1);
+    assert_eq!(enrolments[3]["waitlistPosition"], 2);
+    let c = app
+        .get(&format!("/v1/training/cohorts/{cohort}"), &op)
+        .await;
+    assert_eq!(
+        (c.body["seatsTaken"].clone(), c.body["waitlisted"].clone()),
+        (json!(2), json!(2))
+    );
+    // Enrolling twice is refused.
+    centre
+        .enrol(&op, &trainees[0], &cohort)
+        .await
+        .assert_problem(409, "ALREADY_EXISTS");
+
+    // A confirmed trainee cancels: the first in line gets the seat in the
+    // same transaction; the other moves up.
+    let first = enrolments[0]["id"].as_str().expect("id");
+    let cancelled = centre
+        .ok(
+            &format!("/v1/training/enrollments/{first}:cancel"),
+            &op,
+            json!({"reason": "moved away"}),
+        )
+        .await;
+    assert_eq!(cancelled["status"], "CANCELLED");
+    let promoted = app
+        .get(
+            &format!(
+                "/v1/training/enrollments/{}",
+                enrolments[2]["id"].as_str().expect("id")
+            ),
+            &op,
+        )
+        .await;
+    assert_eq!(status_of(&promoted), "CONFIRMED");
+    let last = app
+        .get(
+            &format!(
+                "/v1/training/enrollments/{}",
+                enrolments[3]["id"].as_str().expect("id")
+            ),
+            &op,
+        )
+        .await;
+    assert_eq!(last.body["waitlistPosition"], 1);
+    // The waitlisted one leaves the list.
+    let left = centre
+        .ok(
+            &format!(
+                "/v1/training/enrollments/{}:cancel",
+                enrolments[3]["id"].as_str().expect("id")
+            ),
+            &op,
+            json!({}),
+        )
+        .await;
+    assert_eq!(left["status"], "WITHDRAWN");
+    // More seats promote nobody now; the counts add up.
+    let c = centre
+        .ok(
+            &format!("/v1/training/cohorts/{cohort}:resize"),
+            &op,
+            json!({"capacity": 3}),
+        )
+        .await;
+    assert_eq!(
+        (c["seatsTaken"].clone(), c["waitlisted"].clone()),
+        (json!(2), json!(0))
+    );
+    app.post(
+        &format!("/v1/training/cohorts/{cohort}:resize"),
+        &op,
+        json!({"capacity": 1}),
+    )
+    .await
+    .assert_problem(409, "CAPACITY_BELOW_SEATS_TAKEN");
+
+    // The trail of the promoted enrolment.
+    let trail = app
+        .get(
+            &format!(
+                "/v1/training/enrollments/{}/events",
+                enrolments[2]["id"].as_str().expect("id")
+            ),
+            &op,
+        )
+        .await;
+    let types: Vec<&str> = trail.body["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(types, ["enrollment.waitlisted", "enrollment.promoted"]);
+}
+
+async fn enrolment_rules_refuse_with_the_reason(engine: Engine) {
+    let centre = Centre::open(engine).await;
+    let app = &centre.app;
+    let op = app.admin_key.clone();
+    let basics = centre.course("BAT-101", &[]).await;
+    let advanced = centre.course("BAT-201", &[&basics]).await;
+    let cohort = centre.cohort(&basics, 5, json!({"companyQuota": 1})).await;
+    let overlapping = centre
+        .cohort(
+            &basics,
+            5,
+            json!({"startDate": "2027-01-11", "endDate": "2027-01-22"}),
+        )
+        .await;
+    let advanced_cohort = centre.cohort(&advanced, 5, json!({})).await;
+    let full = centre
+        .cohort(
+            &basics,
+            1,
+            json!({"waitlist": false, "startDate": "2027-03-02",
+        "endDate": "2027-03-05"}),
+        )
+        .await;
+    let company = centre.verified_company(1).await;
+    let a = centre.trainee(&op, "가", "1990-01-01", &company).await;
+    let b = centre.trainee(&op, "나", "1990-01-01", &company).await;
+    let seeker = centre.trainee(&op, "다", "1990-01-01", "").await;
+
+    // Bad cohorts are refused with the field.
+    for (body, field) in [
+        (json!({"endDate": "2027-01-01"}), "cohort.endDate"),
+        (json!({"capacity": 0}), "cohort.capacity"),
+        (json!({"capacity": -3}), "cohort.capacity"),
+    ] {
+        let mut full_body = json!({
+            "courseId": basics, "startDate": "2027-01-04", "endDate": "2027-01-15",
+            "location": "x", "capacity": 5,
+            "enrollmentOpensTime": "2026-11-01T00:00:00Z", "enrollmentClosesTime": "2026-12-31T00:00:00Z",
+        });
+        for (k, v) in body.as_object().expect("object") {
+            full_body[k] = v.clone();
+        }
+        let r = app.post("/v1/training/cohorts", &op, full_body).await;
+        r.assert_problem(400, "INVALID_ARGUMENT");
+        assert_eq!(r.violation_fields(), [field]);
+    }
+
+    // The company quota of one: the second employee is refused.
+    assert_eq!(
+        status_of(&centre.enrol(&op, &a, &cohort).await),
+        "CONFIRMED"
+    );
+    let r = centre.enrol(&op, &b, &cohort).await;
+    r.assert_problem(409, "QUOTA_EXCEEDED");
+    // Overlapping dates.
+    centre
+        .enrol(&op, &a, &overlapping)
+        .await
+        .assert_problem(409, "SCHEDULE_CONFLICT");
+    // Prerequisites not completed.
+    let r = centre.enrol(&op, &seeker, &advanced_cohort).await;
+    r.assert_problem(409, "PREREQUISITES_MISSING");
+    assert!(r.text.contains(&basics), "{}", r.text);
+    // Full without a waitlist.
+    assert_eq!(
+        status_of(&centre.enrol(&op, &seeker, &full).await),
+        "CONFIRMED"
+    );
+    centre
+        .enrol(&op, &b, &full)
+        .await
+        .assert_problem(409, "COHORT_FULL");
+    // Unknown trainee, unknown cohort.
+    let r = centre
+        .enrol(&op, "trn_01m8gxzvfad1tehke53vy2eehf", &cohort)
+        .await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["enrollment.traineeId"]);
+    let r = centre
+        .enrol(&op, &seeker, "coh_01m8gxzvfad1tehke53vy2eehf")
+        .await;
+    assert_eq!(r.violation_fields(), ["enrollment.cohortId"]);
+    // A company that is not active.
+    let pending = centre
+        .ok(
+            "/v1/suppliers",
+            &op,
+            json!({"businessNumber": business_number(9), "legalName": "미검증"}),
+        )
+        .await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let c = centre.trainee(&op, "라", "1990-01-01", &pending).await;
+    centre
+        .enrol(&op, &c, &cohort)
+        .await
+        .assert_problem(409, "COMPANY_NOT_ACTIVE");
+    // A finished cohort takes nobody; neither does one past its window.
+    for to in ["RUNNING", "FINISHED"] {
+        centre
+            .ok(
+                &format!("/v1/training/cohorts/{full}:transition"),
+                &op,
+                json!({"status": to}),
+            )
+            .await;
+    }
+    centre
+        .enrol(&op, &b, &full)
+        .await
+        .assert_problem(409, "ENROLLMENT_CLOSED");
+    centre
+        .time
+        .advance(jiff::SignedDuration::from_hours(24 * 40));
+    centre
+        .enrol(&op, &seeker, &cohort)
+        .await
+        .assert_problem(409, "ENROLLMENT_CLOSED");
+}
+
+async fn young_people_first_when_the_cohort_says_so(engine: Engine) {
+    let centre = Centre::open(engine).await;
+    let op = centre.app.admin_key.clone();
+    let course = centre.course("BAT-101", &[]).await;
+    for (policy, expected) in [
+        ("FIRST_COME", ["older", "young 1", "young 2"]),
+        ("YOUNG_FIRST", ["young 1", "young 2", "older"]),
+    ] {
+        let cohort = centre
+            .cohort(&course, 1, json!({"waitlistPolicy": policy}))
+            .await;
+        let holder = centre.trainee(&op, "holder", "1980-01-01", "").await;
+        let holding = centre.enrol(&op, &holder, &cohort).await;
+        assert_eq!(status_of(&holding), "CONFIRMED");
+        let mut waiting = Vec::new();
+        // Arrival order: the older one first; 35 is not young, 34 is.
+        for (name, birth) in [
+            ("older", "1991-11-25"),
+            ("young 1", "1991-11-26"),
+            ("young 2", "2001-01-01"),
+        ] {
+            let t = centre.trainee(&op, name, birth, "").await;
+            let r = centre.enrol(&op, &t, &cohort).await;
+            assert_eq!(status_of(&r), "WAITLISTED");
+            waiting.push((name, r.body["id"].as_str().expect("id").to_string()));
+        }
+        // Seats go one at a time, each to the first in line by the policy.
+        let mut seated = Vec::new();
+        let mut current = holding.body["id"].as_str().expect("id").to_string();
+        for _ in 0..3 {
+            centre
+                .ok(
+                    &format!("/v1/training/enrollments/{current}:cancel"),
+                    &op,
+                    json!({}),
+                )
+                .await;
+            let mut next = None;
+            for (name, id) in &waiting {
+                let e = centre
+                    .app
+                    .get(&format!("/v1/training/enrollments/{id}"), &op)
+                    .await;
+                if status_of(&e) == "CONFIRMED" && !seated.contains(name) {
+                    next = Some((*name, id.clone()));
+                }
+            }
+            let (name, id) = next.expect("someone was promoted");
+            seated.push(name);
+            current = id;
+        }
+        assert_eq!(seated, expected, "{policy}");
+    }
+}
+
+/// 200 enrolments at once into a cohort of 10 seats with a waitlist:
+/// exactly 10 confirmed, 190 waitlisted at positions 1 to 190, no errors.
+async fn two_hundred_at_once_for_ten_seats(engine: Engine) {
+    let centre = Centre::open(engine).await;
+    let op = centre.app.admin_key.clone();
+    let course = centre.course("BAT-101", &[]).await;
+    let cohort = centre.cohort(&course, 10, json!({})).await;
+    let mut trainees = Vec::new();
+    for i in 0..200 {
+        trainees.push(
+            centre
+                .trainee(&op, &format!("t{i}"), "1990-01-01", "")
+                .await,
+        );
+    }
+    let answers =
+        futures_util::future::join_all(trainees.iter().map(|t| centre.enrol(&op, t, &cohort)))
+            .await;
+    let errors: Vec<&str> = answers
+        .iter()
+        .filter(|r| r.status != 200)
+        .map(|r| r.text.as_str())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let confirmed = answers
+        .iter()
+        .filter(|r| status_of(r) == "CONFIRMED")
+        .count();
+    assert_eq!(confirmed, 10);
+    let listed = centre
+        .app
+        .get(
+            &format!("/v1/training/enrollments?cohortId={cohort}&status=WAITLISTED&pageSize=500"),
+            &op,
+        )
+        .await;
+    let mut positions: Vec<i64> = listed.body["enrollments"]
+        .as_array()
+        .expect("enrollments")
+        .iter()
+        .map(|e| e["waitlistPosition"].as_i64().unwrap_or(0))
+        .collect();
+    positions.sort_unstable();
+    assert_eq!(
+        positions,
+        (1..=190).collect::<Vec<i64>>(),
+        "a definite order"
+    );
+    let c = centre
+        .app
+        .get(&format!("/v1/training/cohorts/{cohort}"), &op)
+        .await;
+    assert_eq!(
+        (c.body["seatsTaken"].clone(), c.body["waitlisted"].clone()),
+        (json!(10), json!(190))
+    );
+}
+
+async fn who_sees_and_does_what(engine: Engine) {
+    let centre = Centre::open(engine).await;
+    let app = &centre.app;
+    let op = app.admin_key.clone();
+    let course = centre.course("BAT-101", &[]).await;
+    let cohort = centre.cohort(&course, 5, json!({})).await;
+    let company = centre.verified_company(1).await;
+    let other = centre.verified_company(2).await;
+    let company_key = app.key_for(&format!("supplier:{company}")).await;
+    let other_key = app.key_for(&format!("supplier:{other}")).await;
+    let gjtp = app.key_for("institute:GJTP").await;
+    let keti = app.key_for("institute:KETI").await;
+
+    // A company registers its own staff, not another's.
+    app.post(
+        "/v1/training/trainees",
+        &company_key,
+        json!({"name": "x", "ageBand": "YOUNG", "email": "x@example.kr", "supplierId": other}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    let mine = centre
+        .trainee(&company_key, "김민수", "1999-09-09", &company)
+        .await;
+    let path = format!("/v1/training/trainees/{mine}");
+    assert_eq!(app.get(&path, &company_key).await.status, 200);
+    app.get(&path, &other_key)
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    // An institute sees a trainee only once in a cohort it teaches.
+    app.get(&path, &gjtp).await.assert_problem(404, "NOT_FOUND");
+    // Another company cannot enrol or cancel this trainee.
+    let r = centre.enrol(&other_key, &mine, &cohort).await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    let e = centre.enrol(&company_key, &mine, &cohort).await;
+    assert_eq!(status_of(&e), "CONFIRMED", "{}", e.text);
+    let enrolment = format!(
+        "/v1/training/enrollments/{}",
+        e.body["id"].as_str().expect("id")
+    );
+    assert_eq!(
+        app.get(&path, &gjtp).await.status,
+        200,
+        "the teaching institute"
+    );
+    app.get(&path, &keti).await.assert_problem(404, "NOT_FOUND");
+    assert_eq!(app.get(&enrolment, &gjtp).await.status, 200);
+    app.get(&enrolment, &keti)
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    app.get(&enrolment, &other_key)
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    app.post(&format!("{enrolment}:cancel"), &other_key, json!({}))
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    app.post(&format!("{enrolment}:cancel"), &gjtp, json!({}))
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    // Lists are narrowed the same way.
+    let theirs = app.get("/v1/training/trainees", &other_key).await;
+    assert_eq!(theirs.body["trainees"], json!([]));
+    let taught = app.get("/v1/training/enrollments", &gjtp).await;
+    assert_eq!(taught.body["enrollments"].as_array().map(Vec::len), Some(1));
+    let none = app.get("/v1/training/enrollments", &keti).await;
+    assert_eq!(none.body["enrollments"], json!([]));
+    // The catalogue is written by operators; cohorts by operators and the
+    // teaching institute, not another.
+    app.post(
+        "/v1/training/courses",
+        &gjtp,
+        json!({"code": "X-1", "titleKo": "x", "track": "ADAS_SOFTWARE", "level": "ADVANCED",
+               "hours": 1, "institute": "GJTP"}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    let cohort_body = json!({
+        "courseId": course, "startDate": "2027-05-03", "endDate": "2027-05-07", "online": true,
+        "capacity": 5, "enrollmentOpensTime": "2026-11-01T00:00:00Z",
+        "enrollmentClosesTime": "2026-12-31T00:00:00Z",
+    });
+    app.post("/v1/training/cohorts", &keti, cohort_body.clone())
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    let own = centre.ok("/v1/training/cohorts", &gjtp, cohort_body).await;
+    app.post(
+        &format!(
+            "/v1/training/cohorts/{}:transition",
+            own["id"].as_str().expect("id")
+        ),
+        &keti,
+        json!({"status": "ENROLLING"}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    // A draft course is no one's business but its makers'.
+    let draft = centre
+        .ok(
+            "/v1/training/courses",
+            &op,
+            json!({"code": "DRAFT-1", "titleKo": "초안", "track": "ADAS_SOFTWARE",
+                   "level": "ADVANCED", "hours": 8, "institute": "KETI"}),
+        )
+        .await;
+    let draft_path = format!("/v1/training/courses/{}", draft["id"].as_str().expect("id"));
+    app.get(&draft_path, &company_key)
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    assert_eq!(
+        app.get(&draft_path, &keti).await.status,
+        200,
+        "its institute"
+    );
+    let catalogue = app.get("/v1/training/courses", &company_key).await;
+    let codes: Vec<&str> = catalogue.body["courses"]
+        .as_array()
+        .expect("courses")
+        .iter()
+        .map(|c| c["code"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(codes, ["BAT-101"]);
+}
