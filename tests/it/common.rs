@@ -57,6 +57,9 @@ pub async fn test_args(engine: Engine, dir: &std::path::Path) -> ServeArgs {
         *config.listen_mut() = "127.0.0.1:0".parse().unwrap();
         *config.database_url_mut() =
             Some(gearshift_platform::testing::fresh_database(engine, dir, name).await);
+        // Many platforms run at once against one PostgreSQL server (100
+        // connections by default): each service keeps few.
+        *config.max_connections_mut() = 4;
     }
     args.gateway.bootstrap_admin_key = Some(format!(
         "gsk_test_admin_{}",
@@ -64,7 +67,6 @@ pub async fn test_args(engine: Engine, dir: &std::path::Path) -> ServeArgs {
     ));
     args.common.principal_secret = None;
     args.gateway.request_timeout = std::time::Duration::from_secs(10);
-    args.registry.max_connections = 4;
     args
 }
 

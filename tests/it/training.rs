@@ -17,6 +17,7 @@ engine_tests!(
     young_people_first_when_the_cohort_says_so,
     two_hundred_at_once_for_ten_seats,
     who_sees_and_does_what,
+    attendance_completion_and_certificates,
 );
 
 /// 2026-11-25, 10:00 in Seoul.
@@ -621,4 +622,318 @@ async fn who_sees_and_does_what(engine: Engine) {
         .map(|c| c["code"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(codes, ["BAT-101"]);
+}
+
+/// The published catalogue is read without an API key, and it is the only
+/// thing that is: every other operation of the document answers 401
+/// without one, and the document marks exactly the public ones as needing
+/// no key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_published_catalogue_answers_without_a_key() {
+    use reqwest::Method;
+    let centre = Centre::open(Engine::Sqlite).await;
+    let app = &centre.app;
+    let course = centre.course("BAT-101", &[]).await;
+    let draft = centre
+        .ok(
+            "/v1/training/courses",
+            &app.admin_key,
+            json!({"code": "DRAFT-1", "titleKo": "초안", "track": "ADAS_SOFTWARE",
+                   "level": "ADVANCED", "hours": 8, "institute": "KETI"}),
+        )
+        .await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let anonymous = |method: Method, path: String| {
+        let rb = app.request(method, &path, None);
+        TestApp::send(rb)
+    };
+    let catalogue = anonymous(Method::GET, "/v1/training/courses".into()).await;
+    assert_eq!(catalogue.status, 200, "{}", catalogue.text);
+    assert_eq!(catalogue.body["courses"][0]["id"], json!(course));
+    assert_eq!(catalogue.body["courses"].as_array().map(Vec::len), Some(1));
+    let one = anonymous(Method::GET, format!("/v1/training/courses/{course}")).await;
+    assert_eq!(one.status, 200, "{}", one.text);
+    anonymous(Method::GET, format!("/v1/training/courses/{draft}"))
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    // A key that is sent is checked, and its view applies.
+    let bad = app
+        .get(&format!("/v1/training/courses/{draft}"), "gsk_not_a_key")
+        .await;
+    assert_eq!(bad.status, 401, "{}", bad.text);
+    assert_eq!(
+        app.get(&format!("/v1/training/courses/{draft}"), &app.admin_key)
+            .await
+            .status,
+        200
+    );
+
+    let doc = app.openapi().await;
+    let mut public = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let id = op["operationId"].as_str().unwrap_or_default().to_string();
+            // Any value will do for a path variable: the key is asked for first.
+            let concrete = path
+                .split('/')
+                .map(|seg| match seg.split_once('}') {
+                    Some((_, rest)) if seg.starts_with('{') => format!("x{rest}"),
+                    _ => seg.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("/");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let r = Centre::send_json(app, m, &concrete).await;
+            if op.get("security") == Some(&json!([])) {
+                public.push(id.clone());
+                assert_ne!(r.status, 401, "{id} is public: {}", r.text);
+            } else {
+                assert_eq!(
+                    r.status, 401,
+                    "{method} {concrete} ({id}) answered without a key"
+                );
+            }
+        }
+    }
+    public.sort();
+    assert_eq!(public, ["GetCertificate", "GetCourse", "ListCourses"]);
+}
+
+impl Centre {
+    /// A request without a key (with an empty JSON body where one goes).
+    async fn send_json(app: &TestApp, method: reqwest::Method, path: &str) -> Reply {
+        let mut rb = app.request(method.clone(), path, None);
+        if method != reqwest::Method::GET {
+            rb = rb.json(&json!({}));
+        }
+        TestApp::send(rb).await
+    }
+}
+
+async fn attendance_completion_and_certificates(engine: Engine) {
+    let centre = Centre::open(engine).await;
+    let app = &centre.app;
+    let op = app.admin_key.clone();
+    let gjtp = app.key_for("institute:GJTP").await;
+    let keti = app.key_for("institute:KETI").await;
+    let company = centre.verified_company(1).await;
+    let company_key = app.key_for(&format!("supplier:{company}")).await;
+    let course = centre.course("BAT-101", &[]).await;
+    // Ten weekdays, 4 to 15 January 2027.
+    let cohort = centre.cohort(&course, 5, json!({})).await;
+    let mut enrolments = Vec::new();
+    for name in ["all days", "eight days", "seven days", "never came"] {
+        let t = centre
+            .trainee(&company_key, name, "1999-01-01", &company)
+            .await;
+        let e = centre.enrol(&company_key, &t, &cohort).await;
+        assert_eq!(status_of(&e), "CONFIRMED", "{}", e.text);
+        enrolments.push(e.body["id"].as_str().expect("id").to_string());
+    }
+    let days: Vec<String> = app
+        .get(&format!("/v1/training/cohorts/{cohort}"), &op)
+        .await
+        .body["sessionDays"]
+        .as_array()
+        .expect("days")
+        .iter()
+        .map(|d| d.as_str().unwrap_or_default().to_string())
+        .collect();
+    let attend = |enrolment: &str, day: &str, present: bool| {
+        let path = format!("/v1/training/enrollments/{enrolment}/attendance");
+        let body = json!({"sessionDay": day, "present": present});
+        let key = gjtp.clone();
+        async move { app.post(&path, &key, body).await }
+    };
+    // Not before the cohort runs.
+    attend(&enrolments[0], &days[0], true)
+        .await
+        .assert_problem(409, "INVALID_TRANSITION");
+    centre
+        .ok(
+            &format!("/v1/training/cohorts/{cohort}:transition"),
+            &gjtp,
+            json!({"status": "RUNNING"}),
+        )
+        .await;
+    // Only the teaching institute (or an operator) records; only session days.
+    app.post(
+        &format!("/v1/training/enrollments/{}/attendance", enrolments[0]),
+        &keti,
+        json!({"sessionDay": days[0], "present": true}),
+    )
+    .await
+    .assert_problem(404, "NOT_FOUND");
+    app.post(
+        &format!("/v1/training/enrollments/{}/attendance", enrolments[0]),
+        &company_key,
+        json!({"sessionDay": days[0], "present": true}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    let r = attend(&enrolments[0], "2027-01-09", true).await;
+    r.assert_problem(400, "INVALID_ARGUMENT");
+    assert_eq!(r.violation_fields(), ["record.sessionDay"]);
+    for (e, attended) in enrolments.iter().zip([10, 8, 7, 0]) {
+        for (i, day) in days.iter().enumerate() {
+            let r = attend(e, day, i < attended).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    }
+    centre
+        .ok(
+            &format!("/v1/training/cohorts/{cohort}:transition"),
+            &gjtp,
+            json!({"status": "FINISHED"}),
+        )
+        .await;
+    let mut outcomes = Vec::new();
+    for e in &enrolments {
+        let got = app
+            .get(&format!("/v1/training/enrollments/{e}"), &company_key)
+            .await;
+        outcomes.push((
+            status_of(&got),
+            got.body["attendancePercent"].as_i64().unwrap_or(-1),
+            got.body["certificateId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        ));
+    }
+    let statuses: Vec<(&str, i64)> = outcomes.iter().map(|(s, p, _)| (s.as_str(), *p)).collect();
+    assert_eq!(
+        statuses,
+        [
+            ("COMPLETED", 100),
+            ("COMPLETED", 80),
+            ("INCOMPLETE", 70),
+            ("NO_SHOW", 0)
+        ]
+    );
+    assert!(outcomes[0].2.starts_with("crt_") && outcomes[0].2.len() == 36);
+    assert!(outcomes[2].2.is_empty() && outcomes[3].2.is_empty());
+
+    // Anyone verifies a certificate without a key: the name, course,
+    // dates, hours and institute, nothing else.
+    let verify = |id: String| {
+        let rb = app.request(
+            reqwest::Method::GET,
+            &format!("/v1/training/certificates/{id}"),
+            None,
+        );
+        TestApp::send(rb)
+    };
+    let cert = verify(outcomes[1].2.clone()).await;
+    assert_eq!(cert.status, 200, "{}", cert.text);
+    assert_eq!(cert.body["traineeName"], "eight days");
+    assert_eq!(cert.body["courseCode"], "BAT-101");
+    assert_eq!(cert.body["hours"], 24);
+    assert_eq!(cert.body["institute"], "GJTP");
+    assert_eq!(cert.body["startDate"], "2027-01-04");
+    assert_eq!(cert.body["revoked"], false);
+    for personal in ["t@example.kr", "1999-01-01", &company] {
+        assert!(!cert.text.contains(personal), "{personal}: {}", cert.text);
+    }
+    verify(format!("crt_{}", "A".repeat(32)))
+        .await
+        .assert_problem(404, "NOT_FOUND");
+
+    // A correction (a new record; the old one stays) drops "eight days" to
+    // 70 %: the course is incomplete and the certificate revoked.
+    let fix = app
+        .post(
+            &format!("/v1/training/enrollments/{}/attendance", enrolments[1]),
+            &gjtp,
+            json!({"sessionDay": days[0], "present": false, "note": "signed in for a colleague"}),
+        )
+        .await;
+    assert_eq!(fix.status, 200, "{}", fix.text);
+    let after = app
+        .get(&format!("/v1/training/enrollments/{}", enrolments[1]), &op)
+        .await;
+    assert_eq!(status_of(&after), "INCOMPLETE");
+    let cert = verify(outcomes[1].2.clone()).await;
+    assert_eq!(cert.body["revoked"], true);
+    assert!(
+        cert.body["revokeReason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("70 %")
+    );
+    let records = app
+        .get(
+            &format!("/v1/training/enrollments/{}/attendance", enrolments[1]),
+            &company_key,
+        )
+        .await;
+    assert_eq!(
+        records.body["records"].as_array().map(Vec::len),
+        Some(11),
+        "append-only"
+    );
+    // Corrected back: completed again, with a new certificate.
+    app.post(
+        &format!("/v1/training/enrollments/{}/attendance", enrolments[1]),
+        &gjtp,
+        json!({"sessionDay": days[0], "present": true}),
+    )
+    .await;
+    let again = app
+        .get(&format!("/v1/training/enrollments/{}", enrolments[1]), &op)
+        .await;
+    assert_eq!(status_of(&again), "COMPLETED");
+    let new_cert = again.body["certificateId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!new_cert.is_empty() && new_cert != outcomes[1].2);
+
+    // An operator revokes a certificate, with a reason; it shows.
+    app.post(
+        &format!("/v1/training/certificates/{}:revoke", outcomes[0].2),
+        &gjtp,
+        json!({"reason": "x"}),
+    )
+    .await
+    .assert_problem(403, "PERMISSION_DENIED");
+    let revoked = centre
+        .ok(
+            &format!("/v1/training/certificates/{}:revoke", outcomes[0].2),
+            &op,
+            json!({"reason": "issued to the wrong person"}),
+        )
+        .await;
+    assert_eq!(revoked["revoked"], true);
+    assert_eq!(
+        verify(outcomes[0].2.clone()).await.body["revokeReason"],
+        "issued to the wrong person"
+    );
+
+    // The trail: each step an event.
+    let trail = app
+        .get(
+            &format!("/v1/training/enrollments/{}/events", enrolments[1]),
+            &op,
+        )
+        .await;
+    let types: Vec<&str> = trail.body["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .filter(|t| *t != "enrollment.attendance_recorded")
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "enrollment.confirmed",
+            "enrollment.completed",
+            "enrollment.certificate_revoked",
+            "enrollment.incomplete",
+            "enrollment.completed",
+        ]
+    );
 }

@@ -86,6 +86,10 @@ macro_rules! target_config {
             fn database_url_mut(&mut self) -> &mut Option<String> {
                 &mut self.database_url
             }
+
+            fn max_connections_mut(&mut self) -> &mut u32 {
+                &mut self.max_connections
+            }
         }
 
         impl $name {

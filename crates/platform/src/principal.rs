@@ -40,6 +40,9 @@ pub enum Role {
     Institute(String),
     /// A company, limited to its own records.
     Supplier(String),
+    /// A caller without an API key, of a method its proto marks public
+    /// (`gearshift.api.public`); never a key's role.
+    Public,
 }
 
 impl Role {
@@ -48,6 +51,7 @@ impl Role {
         match raw.split_once(':') {
             None if raw == "operator" => Ok(Role::Operator),
             None if raw == "reviewer" => Ok(Role::Reviewer),
+            None if raw == "public" => Ok(Role::Public),
             Some(("institute", code)) => {
                 let ok = (2..=16).contains(&code.len())
                     && code.starts_with(|c: char| c.is_ascii_uppercase())
@@ -82,6 +86,7 @@ impl fmt::Display for Role {
             Role::Reviewer => f.write_str("reviewer"),
             Role::Institute(code) => write!(f, "institute:{code}"),
             Role::Supplier(id) => write!(f, "supplier:{id}"),
+            Role::Public => f.write_str("public"),
         }
     }
 }

@@ -90,6 +90,7 @@ impl Directory {
 pub trait TargetConfig {
     fn listen_mut(&mut self) -> &mut SocketAddr;
     fn database_url_mut(&mut self) -> &mut Option<String>;
+    fn max_connections_mut(&mut self) -> &mut u32;
 }
 
 /// A part of the platform that can run on its own.

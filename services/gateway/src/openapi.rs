@@ -224,6 +224,9 @@ fn string_pattern(field: &FieldDescriptor, description: Option<&str>) -> Option<
         "enrollment_id" => id("enr"),
         "prerequisite_course_ids" => id("crs"),
         "id" if message.contains("Course") => id("crs"),
+        "id" if message.contains("Certificate") => Some("^crt_[A-Za-z0-9_-]{32}$".into()),
+        "certificate_id" => Some("^(crt_[A-Za-z0-9_-]{32})?$".into()),
+        "id" if message.contains("Attendance") => id("att"),
         "id" if message.contains("Cohort") => id("coh"),
         "id" if message.contains("Trainee") => id("trn"),
         "id" if message.contains("Enrollment") => id("enr"),
@@ -358,6 +361,11 @@ fn operation(
     });
     for (code, response) in problem_responses(route, takes_etag) {
         op["responses"][code] = response;
+    }
+    if route.public {
+        // No key needed; one that is sent is still checked, and its view
+        // applies.
+        op["security"] = json!([]);
     }
     let body_schema = match &route.body {
         BodyRule::None => None,

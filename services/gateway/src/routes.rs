@@ -146,6 +146,8 @@ pub struct Route {
     pub rpc: MethodDescriptor,
     /// `/package.Service/Method`
     pub grpc_path: String,
+    /// Callable without an API key (`gearshift.api.public` on the RPC).
+    pub public: bool,
 }
 
 impl Route {
@@ -163,6 +165,8 @@ pub fn load(pool: &DescriptorPool, services: &[&str]) -> anyhow::Result<Vec<Rout
     let http_ext = pool
         .get_extension_by_name("google.api.http")
         .context("the descriptor set lacks google.api.http")?;
+    // Absent from a descriptor set that declares no public method.
+    let public_ext = pool.get_extension_by_name("gearshift.api.public");
     let mut routes = Vec::new();
     for name in services {
         let service = pool
@@ -199,7 +203,11 @@ pub fn load(pool: &DescriptorPool, services: &[&str]) -> anyhow::Result<Vec<Rout
                     format!("{}: path variable {}", method.full_name(), var.join("."))
                 })?;
             }
+            let public = public_ext.as_ref().is_some_and(|ext| {
+                options.has_extension(ext) && options.get_extension(ext).as_bool() == Some(true)
+            });
             routes.push(Route {
+                public,
                 http_method,
                 grpc_path: format!("/{}/{}", service.full_name(), method.name()),
                 template,

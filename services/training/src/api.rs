@@ -6,7 +6,7 @@ use gearshift_proto::training::v1 as pb;
 use pb::training_server::Training;
 use tonic::{Request, Response, Status};
 
-use crate::{TrainingService, cohort, course, enrollment, trainee};
+use crate::{TrainingService, attendance, certificate, cohort, course, enrollment, trainee};
 
 type Answer<T> = Result<Response<T>, Status>;
 
@@ -133,5 +133,37 @@ impl Training for TrainingService {
         request: Request<pb::ListEnrollmentEventsRequest>,
     ) -> Answer<pb::ListEnrollmentEventsResponse> {
         respond(enrollment::grpc::events(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(enrollment.id = %request.get_ref().enrollment_id))]
+    async fn record_attendance(
+        &self,
+        request: Request<pb::RecordAttendanceRequest>,
+    ) -> Answer<pb::AttendanceRecord> {
+        respond(attendance::grpc::record(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(enrollment.id = %request.get_ref().enrollment_id))]
+    async fn list_attendance(
+        &self,
+        request: Request<pb::ListAttendanceRequest>,
+    ) -> Answer<pb::ListAttendanceResponse> {
+        respond(attendance::grpc::list(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_certificate(
+        &self,
+        request: Request<pb::GetCertificateRequest>,
+    ) -> Answer<pb::Certificate> {
+        respond(certificate::grpc::get(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn revoke_certificate(
+        &self,
+        request: Request<pb::RevokeCertificateRequest>,
+    ) -> Answer<pb::Certificate> {
+        respond(certificate::grpc::revoke(self, request).await)
     }
 }

@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 
 mod api;
+pub mod attendance;
+pub mod certificate;
 pub mod cohort;
 pub mod course;
 pub mod enrollment;

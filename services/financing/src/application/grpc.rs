@@ -22,10 +22,11 @@ use crate::review::store as reviews;
 /// A company's own applications; operators every one; an institute those
 /// of the programmes it advises on, a reviewer those it is assigned that
 /// are under review (both narrowed in `list`).
-fn list_scope(p: &Principal) -> Option<&str> {
+fn list_scope(p: &Principal) -> Result<Option<&str>, Error> {
     match &p.role {
-        Role::Operator | Role::Institute(_) | Role::Reviewer => None,
-        Role::Supplier(own) => Some(own.as_str()),
+        Role::Operator | Role::Institute(_) | Role::Reviewer => Ok(None),
+        Role::Supplier(own) => Ok(Some(own.as_str())),
+        Role::Public => Err(refused(p)),
     }
 }
 
@@ -374,7 +375,7 @@ pub async fn list(
 ) -> Result<pb::ListApplicationsResponse, Error> {
     let principal = Principal::from_request(&request)?;
     let req = request.get_ref();
-    let own = list_scope(&principal);
+    let own = list_scope(&principal)?;
     if !req.programme_id.is_empty() {
         programme_id("programmeId", &req.programme_id)?;
     }

@@ -62,6 +62,12 @@ impl ApiKeysService {
                 format!("there is no supplier {id}"),
             ),
             Role::Operator | Role::Reviewer => return Ok(()),
+            Role::Public => {
+                return Err(Error::invalid(
+                    "apiKey.role",
+                    "public is the role of calls without a key, never a key's",
+                ));
+            }
         };
         match answer {
             Ok(()) => Ok(()),

@@ -7,7 +7,7 @@ use gearshift_platform::{Error, Principal, Role};
 pub fn read_stats(p: &Principal) -> Result<(), Error> {
     match &p.role {
         Role::Operator | Role::Institute(_) => Ok(()),
-        Role::Reviewer | Role::Supplier(_) => Err(Error::PermissionDenied(format!(
+        Role::Reviewer | Role::Supplier(_) | Role::Public => Err(Error::PermissionDenied(format!(
             "programme figures are for operators and institutes; the key has role {}",
             p.role
         ))),

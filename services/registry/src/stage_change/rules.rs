@@ -210,10 +210,9 @@ pub fn decide(
             Ok(State::Proposed)
         }
         Role::Supplier(_) => Err(crate::supplier::access::not_found(supplier_id)),
-        Role::Reviewer | Role::Institute(_) => Err(Error::PermissionDenied(format!(
-            "role {} may read stage changes but not record them",
-            p.role
-        ))),
+        Role::Reviewer | Role::Institute(_) | Role::Public => Err(Error::PermissionDenied(
+            format!("role {} may read stage changes but not record them", p.role),
+        )),
     }
 }
 

@@ -17,7 +17,7 @@ pub fn read(p: &Principal, supplier_id: &str) -> Result<(), Error> {
     match &p.role {
         Role::Operator | Role::Reviewer | Role::Institute(_) => Ok(()),
         Role::Supplier(own) if own == supplier_id => Ok(()),
-        Role::Supplier(_) => Err(not_found(supplier_id)),
+        Role::Supplier(_) | Role::Public => Err(not_found(supplier_id)),
     }
 }
 
@@ -52,10 +52,9 @@ pub fn update(p: &Principal, supplier_id: &str, patch: &Patch) -> Result<(), Err
             }
         }
         Role::Supplier(_) => Err(not_found(supplier_id)),
-        Role::Reviewer | Role::Institute(_) => Err(Error::PermissionDenied(format!(
-            "role {} may read suppliers but not change them",
-            p.role
-        ))),
+        Role::Reviewer | Role::Institute(_) | Role::Public => Err(Error::PermissionDenied(
+            format!("role {} may read suppliers but not change them", p.role),
+        )),
     }
 }
 
@@ -70,10 +69,9 @@ pub fn transition(p: &Principal, supplier_id: &str, action: Action) -> Result<()
             action.verb()
         ))),
         (Role::Supplier(_), _) => Err(not_found(supplier_id)),
-        (Role::Reviewer | Role::Institute(_), _) => Err(Error::PermissionDenied(format!(
-            "only an operator may {} a supplier",
-            action.verb()
-        ))),
+        (Role::Reviewer | Role::Institute(_) | Role::Public, _) => Err(Error::PermissionDenied(
+            format!("only an operator may {} a supplier", action.verb()),
+        )),
     }
 }
 
@@ -83,7 +81,7 @@ pub fn sees_contacts(p: &Principal, supplier_id: &str) -> bool {
     match &p.role {
         Role::Operator => true,
         Role::Supplier(own) => own == supplier_id,
-        Role::Reviewer | Role::Institute(_) => false,
+        Role::Reviewer | Role::Institute(_) | Role::Public => false,
     }
 }
 

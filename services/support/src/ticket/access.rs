@@ -25,10 +25,12 @@ pub fn create(p: &Principal, supplier_id: &str) -> Result<(), Error> {
         Role::Supplier(_) => Err(Error::PermissionDenied(
             "a company opens tickets only for itself".into(),
         )),
-        Role::Institute(_) | Role::Reviewer => Err(Error::PermissionDenied(format!(
-            "role {} cannot open tickets; companies and operators do",
-            p.role
-        ))),
+        Role::Institute(_) | Role::Reviewer | Role::Public => {
+            Err(Error::PermissionDenied(format!(
+                "role {} cannot open tickets; companies and operators do",
+                p.role
+            )))
+        }
     }
 }
 
@@ -39,7 +41,7 @@ pub fn read(p: &Principal, t: &Ticket) -> Result<(), Error> {
         Role::Supplier(own) if own == &t.supplier_id => Ok(()),
         Role::Institute(code) if code == &t.institute => Ok(()),
         Role::Supplier(_) | Role::Institute(_) => Err(not_found(&t.id)),
-        Role::Reviewer => Err(no_tickets(p)),
+        Role::Reviewer | Role::Public => Err(no_tickets(p)),
     }
 }
 
@@ -50,7 +52,7 @@ pub fn list_scope(p: &Principal) -> Result<(Option<&str>, Option<&str>), Error> 
         Role::Operator => Ok((None, None)),
         Role::Supplier(own) => Ok((Some(own.as_str()), None)),
         Role::Institute(code) => Ok((None, Some(code.as_str()))),
-        Role::Reviewer => Err(no_tickets(p)),
+        Role::Reviewer | Role::Public => Err(no_tickets(p)),
     }
 }
 

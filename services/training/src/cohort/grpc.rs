@@ -231,6 +231,9 @@ where
             detail: None,
         })
         .await?;
+        if next.status == Status::Finished && current.status != Status::Finished {
+            crate::enrollment::grpc::settle_cohort(&mut tx, principal, &next).await?;
+        }
         let promoted = crate::enrollment::grpc::fill_seats(&mut tx, principal, &next).await?;
         let after = if promoted > 0 {
             store::get(&mut tx, id).await?.unwrap_or(next)

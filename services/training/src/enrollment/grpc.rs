@@ -38,6 +38,8 @@ pub fn to_proto(e: &Stored, position: i32) -> pb::Enrollment {
         create_time: Some(time::to_timestamp(e.create_time)),
         update_time: Some(time::to_timestamp(e.update_time)),
         etag: etag::from_revision(e.revision),
+        attendance_percent: i32::try_from(e.attendance_percent).unwrap_or(0),
+        certificate_id: e.certificate_id.clone().unwrap_or_default(),
     }
 }
 
@@ -316,6 +318,8 @@ pub async fn create(
             create_time: now,
             update_time: now,
             revision: 1,
+            attendance_percent: 0,
+            certificate_id: None,
         };
         if !store::insert(&mut tx, &enrollment).await? {
             return Err(Error::Conflict);
@@ -369,10 +373,11 @@ pub async fn list(
         Role::Operator => Scope::All,
         Role::Supplier(own) => Scope::Company(own),
         Role::Institute(code) => Scope::Institute(code),
-        Role::Reviewer => {
-            return Err(Error::PermissionDenied(
-                "role reviewer sees no enrolments".into(),
-            ));
+        Role::Reviewer | Role::Public => {
+            return Err(Error::PermissionDenied(format!(
+                "role {} sees no enrolments",
+                principal.role
+            )));
         }
     };
     let scope_key = match &scope {
@@ -574,4 +579,148 @@ pub async fn events(
         events: page.items,
         next_page_token: page.next_page_token,
     })
+}
+
+/// Evaluates a seat holder's completion from its attendance: COMPLETED
+/// (with a certificate, issued once), INCOMPLETE or NO_SHOW; a
+/// certificate the attendance no longer supports is revoked. Writes
+/// nothing when nothing changes.
+pub async fn settle(
+    tx: &mut Tx,
+    principal: &Principal,
+    current: &Stored,
+    cohort: &cohorts::Stored,
+) -> Result<Stored, Error> {
+    use crate::attendance::{rules as attendance_rules, store as attendance};
+    use crate::certificate::store as certificates;
+    let now = tx.now();
+    let marks = attendance::marks(tx, &current.id).await?;
+    let (status, percent) = attendance_rules::outcome(
+        &cohort.body.session_days,
+        &marks,
+        cohort.body.completion_percent,
+    );
+    let mut next = current.clone();
+    next.status = status;
+    next.attendance_percent = i64::from(percent);
+    let mut events: Vec<(&str, serde_json::Value)> = Vec::new();
+    if status == Status::Completed && current.certificate_id.is_none() {
+        let trainee = trainees::get(tx, &current.trainee_id)
+            .await?
+            .ok_or_else(|| crate::trainee::grpc::not_found(&current.trainee_id))?;
+        let course = courses::get(tx, &cohort.body.course_id)
+            .await?
+            .ok_or_else(|| crate::course::grpc::not_found(&cohort.body.course_id))?;
+        let certificate = pb::Certificate {
+            id: format!("crt_{}", ids::random_token(24)),
+            trainee_name: trainee.body.name.clone(),
+            course_code: course.body.code.clone(),
+            course_title_ko: course.body.title_ko.clone(),
+            course_title_en: course.body.title_en.clone(),
+            start_date: cohort.body.start_date.clone(),
+            end_date: cohort.body.end_date.clone(),
+            hours: course.body.hours,
+            institute: cohort.body.institute.clone(),
+            issue_time: Some(time::to_timestamp(now)),
+            ..Default::default()
+        };
+        certificates::insert(tx, &current.id, &certificate, now).await?;
+        next.certificate_id = Some(certificate.id.clone());
+        events.push((
+            "enrollment.completed",
+            serde_json::json!({"attendancePercent": percent, "certificateId": certificate.id}),
+        ));
+    } else if status != Status::Completed
+        && let Some(id) = &current.certificate_id
+    {
+        let reason = format!(
+            "attendance corrected to {percent} %, under the cohort's {} %",
+            cohort.body.completion_percent
+        );
+        if let Some((_, mut certificate)) = certificates::get(tx, id).await? {
+            certificate.revoked = true;
+            certificate.revoke_reason = reason.clone();
+            certificate.revoke_time = Some(time::to_timestamp(now));
+            certificates::revoke(tx, &certificate).await?;
+        }
+        next.certificate_id = None;
+        events.push((
+            "enrollment.certificate_revoked",
+            serde_json::json!({"certificateId": id, "reason": reason}),
+        ));
+    }
+    if status != current.status && status != Status::Completed {
+        let event_type = if status == Status::NoShow {
+            "enrollment.no_show"
+        } else {
+            "enrollment.incomplete"
+        };
+        events.push((
+            event_type,
+            serde_json::json!({"attendancePercent": percent}),
+        ));
+    }
+    if next == *current {
+        return Ok(next);
+    }
+    next.revision += 1;
+    next.update_time = now.max(current.update_time);
+    if !store::update(tx, &next, current.revision).await? {
+        return Err(Error::Conflict);
+    }
+    if events.is_empty() {
+        events.push((
+            "enrollment.attendance_evaluated",
+            serde_json::json!({"attendancePercent": percent}),
+        ));
+    }
+    for (event_type, detail) in events {
+        event(
+            tx,
+            principal,
+            event_type,
+            Some(current),
+            &next,
+            Some(detail),
+        )
+        .await?;
+    }
+    Ok(next)
+}
+
+/// A cohort has finished: every seat holder's course ends by its
+/// attendance.
+pub async fn settle_cohort(
+    tx: &mut Tx,
+    principal: &Principal,
+    cohort: &cohorts::Stored,
+) -> Result<(), Error> {
+    for e in store::seated(tx, &cohort.id).await? {
+        settle(tx, principal, &e, cohort).await?;
+    }
+    Ok(())
+}
+
+/// Reads an enrolment for a handler of another module, as `p` may see it.
+pub async fn load_readable(
+    conn: &mut AnyConnection,
+    p: &Principal,
+    id: &str,
+) -> Result<Stored, Error> {
+    enrollment_id("enrollmentId", id)?;
+    let e = store::get(conn, id).await?.ok_or_else(|| not_found(id))?;
+    readable(p, &e)?;
+    Ok(e)
+}
+
+/// Appends an event to an enrolment's trail (for other modules' steps).
+pub async fn record_event(
+    tx: &mut Tx,
+    principal: &Principal,
+    event_type: &str,
+    before: &Stored,
+    after: &Stored,
+    detail: serde_json::Value,
+) -> Result<(), Error> {
+    event(tx, principal, event_type, Some(before), after, Some(detail)).await
 }

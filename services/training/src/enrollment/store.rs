@@ -22,6 +22,8 @@ pub struct Stored {
     pub create_time: i64,
     pub update_time: i64,
     pub revision: i64,
+    pub attendance_percent: i64,
+    pub certificate_id: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -38,10 +40,13 @@ struct Row {
     create_time: i64,
     update_time: i64,
     revision: i64,
+    attendance_percent: i64,
+    certificate_id: Option<String>,
 }
 
 const COLUMNS: &str = "id, cohort_id, trainee_id, supplier_id, institute, status, young, \
-                       waitlist_seq, status_reason, create_time, update_time, revision";
+                       waitlist_seq, status_reason, create_time, update_time, revision, \
+                       attendance_percent, certificate_id";
 
 fn decode(r: Row) -> Result<Stored, Error> {
     Ok(Stored {
@@ -58,6 +63,8 @@ fn decode(r: Row) -> Result<Stored, Error> {
         create_time: r.create_time,
         update_time: r.update_time,
         revision: r.revision,
+        attendance_percent: r.attendance_percent,
+        certificate_id: r.certificate_id,
     })
 }
 
@@ -89,7 +96,8 @@ pub async fn insert(conn: &mut AnyConnection, e: &Stored) -> Result<bool, Error>
 pub async fn update(conn: &mut AnyConnection, e: &Stored, expected: i64) -> Result<bool, Error> {
     let done = sqlx::query(
         "UPDATE enrollments SET status = $2, active = $3, status_reason = $4, update_time = $5, \
-         revision = $6 WHERE id = $1 AND revision = $7",
+         revision = $6, attendance_percent = $8, certificate_id = $9 \
+         WHERE id = $1 AND revision = $7",
     )
     .bind(&e.id)
     .bind(e.status.as_str_name())
@@ -98,6 +106,8 @@ pub async fn update(conn: &mut AnyConnection, e: &Stored, expected: i64) -> Resu
     .bind(e.update_time)
     .bind(e.revision)
     .bind(expected)
+    .bind(e.attendance_percent)
+    .bind(&e.certificate_id)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -164,6 +174,19 @@ pub async fn completed_courses(
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// A cohort's enrolments holding a seat (CONFIRMED).
+pub async fn seated(conn: &mut AnyConnection, cohort: &str) -> Result<Vec<Stored>, Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM enrollments WHERE cohort_id = $1 AND status = 'CONFIRMED' \
+         ORDER BY create_time, id"
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(cohort)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter().map(decode).collect()
 }
 
 /// A cohort's waitlist, unordered.
