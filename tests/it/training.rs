@@ -18,6 +18,7 @@ engine_tests!(
     two_hundred_at_once_for_ten_seats,
     who_sees_and_does_what,
     attendance_completion_and_certificates,
+    offers_lapse_and_pass_on_with_two_replicas_sweeping,
 );
 
 /// 2026-11-25, 10:00 in Seoul.
@@ -25,17 +26,68 @@ const NOW: &str = "2026-11-25T01:00:00Z";
 
 struct Centre {
     app: TestApp,
-    #[allow(dead_code)]
     time: Arc<ManualTime>,
+    args: gearshift::ServeArgs,
 }
 
 impl Centre {
     async fn open(engine: Engine) -> Centre {
         let dir = tempfile::tempdir().expect("temp dir");
-        let args = test_args(engine, dir.path()).await;
+        let mut args = test_args(engine, dir.path()).await;
+        args.training.sweep_interval = std::time::Duration::from_millis(50);
         let (clock, time) = Clock::manual(NOW.parse().expect("time"));
+        let kept = args.clone();
         let app = spawn_with_clock(args, dir, clock).await;
-        Centre { app, time }
+        Centre {
+            app,
+            time,
+            args: kept,
+        }
+    }
+
+    async fn event_types(&self, enrolment: &str) -> Vec<String> {
+        let r = self
+            .app
+            .get(
+                &format!("/v1/training/enrollments/{enrolment}/events"),
+                &self.app.admin_key,
+            )
+            .await;
+        r.body["events"]
+            .as_array()
+            .map(|events| {
+                events
+                    .iter()
+                    .map(|e| e["type"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn status(&self, enrolment: &str) -> String {
+        let r = self
+            .app
+            .get(
+                &format!("/v1/training/enrollments/{enrolment}"),
+                &self.app.admin_key,
+            )
+            .await;
+        status_of(&r)
+    }
+
+    /// Polls (the sweep runs every 50 ms) until `enrolment` is `status`,
+    /// up to 10 s.
+    async fn until(&self, enrolment: &str, status: &str) {
+        for _ in 0..200 {
+            if self.status(enrolment).await == status {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{enrolment} never became {status}: {}",
+            self.status(enrolment).await
+        );
     }
 
     async fn ok(&self, path: &str, key: &str, body: Value) -> Value {
@@ -936,4 +988,115 @@ async fn attendance_completion_and_certificates(engine: Engine) {
             "enrollment.completed",
         ]
     );
+}
+
+/// A cohort that offers freed seats for 24 hours: the first in line is
+/// offered the seat, lets it lapse, and the sweep (in two replicas on one
+/// database) records the lapse once and offers the seat to the next, who
+/// accepts. The clock is moved, never waited for.
+async fn offers_lapse_and_pass_on_with_two_replicas_sweeping(engine: Engine) {
+    let centre = Centre::open(engine).await;
+    let app = &centre.app;
+    let op = app.admin_key.clone();
+    let course = centre.course("BAT-101", &[]).await;
+    let bad = app
+        .post(
+            "/v1/training/cohorts",
+            &op,
+            json!({"courseId": course, "startDate": "2027-01-04", "endDate": "2027-01-15",
+                   "online": true, "capacity": 1, "offerHours": 400,
+                   "enrollmentOpensTime": "2026-11-01T00:00:00Z",
+                   "enrollmentClosesTime": "2026-12-31T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(bad.violation_fields(), ["cohort.offerHours"]);
+    let cohort = centre.cohort(&course, 1, json!({"offerHours": 24})).await;
+    let mut ids = Vec::new();
+    for name in ["holder", "first", "second"] {
+        let t = centre.trainee(&op, name, "1990-01-01", "").await;
+        let e = centre.enrol(&op, &t, &cohort).await;
+        ids.push(e.body["id"].as_str().expect("id").to_string());
+    }
+    // The second replica: the training target alone, on the same database.
+    let mut args = centre.args.clone();
+    args.common.target = vec![gearshift::Target::Training];
+    args.training.listen = "127.0.0.1:0".parse().expect("addr");
+    args.training.sweep_interval = std::time::Duration::from_millis(20);
+    args.registry.addr = format!("http://{}", app.registry_addr);
+    let (clock, time) = Clock::manual(NOW.parse().expect("time"));
+    let replica = gearshift::Platform::build_with_clock(&args, clock)
+        .await
+        .expect("the replica builds");
+    let stop = gearshift_platform::shutdown::Shutdown::new();
+    let running = tokio::spawn(replica.run(stop.clone()));
+
+    // The holder leaves: the seat is offered, not given.
+    centre
+        .ok(
+            &format!("/v1/training/enrollments/{}:cancel", ids[0]),
+            &op,
+            json!({}),
+        )
+        .await;
+    let offered = app
+        .get(&format!("/v1/training/enrollments/{}", ids[1]), &op)
+        .await;
+    assert_eq!(status_of(&offered), "OFFERED");
+    assert_eq!(offered.body["offerExpireTime"], "2026-11-26T01:00:00Z");
+    let c = app
+        .get(&format!("/v1/training/cohorts/{cohort}"), &op)
+        .await;
+    assert_eq!(
+        (c.body["seatsTaken"].clone(), c.body["waitlisted"].clone()),
+        (json!(1), json!(1))
+    );
+
+    // A day and a minute later, on both replicas' clocks.
+    let later = jiff::SignedDuration::from_mins(24 * 60 + 1);
+    time.advance(later);
+    centre.time.advance(later);
+    centre.until(&ids[1], "OFFER_EXPIRED").await;
+    centre.until(&ids[2], "OFFERED").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let lapses = centre
+        .event_types(&ids[1])
+        .await
+        .iter()
+        .filter(|t| *t == "enrollment.offer_expired")
+        .count();
+    assert_eq!(lapses, 1, "one lapse, whichever replica saw it");
+    let offers = centre
+        .event_types(&ids[2])
+        .await
+        .iter()
+        .filter(|t| *t == "enrollment.offered")
+        .count();
+    assert_eq!(offers, 1);
+    app.post(
+        &format!("/v1/training/enrollments/{}:accept", ids[1]),
+        &op,
+        json!({}),
+    )
+    .await
+    .assert_problem(409, "INVALID_TRANSITION");
+    let accepted = centre
+        .ok(
+            &format!("/v1/training/enrollments/{}:accept", ids[2]),
+            &op,
+            json!({}),
+        )
+        .await;
+    assert_eq!(accepted["status"], "CONFIRMED");
+    let c = app
+        .get(&format!("/v1/training/cohorts/{cohort}"), &op)
+        .await;
+    assert_eq!(
+        (c.body["seatsTaken"].clone(), c.body["waitlisted"].clone()),
+        (json!(1), json!(0))
+    );
+    stop.trigger();
+    running
+        .await
+        .expect("joins")
+        .expect("the replica stops cleanly");
 }

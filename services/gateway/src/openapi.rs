@@ -229,7 +229,7 @@ fn string_pattern(field: &FieldDescriptor, description: Option<&str>) -> Option<
         "id" if message.contains("Attendance") => id("att"),
         "id" if message.contains("Cohort") => id("coh"),
         "id" if message.contains("Trainee") => id("trn"),
-        "id" if message.contains("Enrollment") => id("enr"),
+        "id" if message.contains("Enrollment") || message == "AcceptOfferRequest" => id("enr"),
         "id" if message.contains("Programme") => id("fpg"),
         "id" if message.contains("StageChange") => id("stc"),
         "id" if message.contains("ApiKey") => id("key"),

@@ -166,4 +166,12 @@ impl Training for TrainingService {
     ) -> Answer<pb::Certificate> {
         respond(certificate::grpc::revoke(self, request).await)
     }
+
+    #[tracing::instrument(skip_all, fields(enrollment.id = %request.get_ref().id))]
+    async fn accept_offer(
+        &self,
+        request: Request<pb::AcceptOfferRequest>,
+    ) -> Answer<pb::Enrollment> {
+        respond(enrollment::grpc::accept(self, request).await)
+    }
 }

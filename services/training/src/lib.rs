@@ -17,8 +17,10 @@ pub mod course;
 pub mod enrollment;
 pub mod reason;
 pub mod trainee;
+pub mod worker;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use gearshift_platform::db::Db;
@@ -44,8 +46,11 @@ gearshift_platform::target_config! {
         addr: "http://127.0.0.1:50054",
     }
     /// The age under which a trainee counts as young (the programme's youth measure).
-    #[arg(long = "training-young-under", env = "GEARSHIFT_TRAINING_YOUNG_UNDER", value_name = "YEARS", default_value_t = 35, value_parser = clap::value_parser!(u32).range(15..=100))]
+    #[arg(id = "training_young_under", long = "training-young-under", env = "GEARSHIFT_TRAINING_YOUNG_UNDER", value_name = "YEARS", default_value_t = 35, value_parser = clap::value_parser!(u32).range(15..=100))]
     pub young_under: u32,
+    /// How often the service looks for seat offers that lapsed.
+    #[arg(id = "training_sweep_interval", long = "training-sweep-interval", env = "GEARSHIFT_TRAINING_SWEEP_INTERVAL", value_name = "DURATION", default_value = "30s", value_parser = gearshift_platform::config::parse_duration)]
+    pub sweep_interval: Duration,
 }
 
 /// What every handler works with.
@@ -60,6 +65,7 @@ pub struct TrainingService {
 /// A built training service: database ready, listener bound.
 pub struct Training {
     service: TrainingService,
+    sweep_interval: Duration,
     routes: tonic::service::Routes,
     listener: TcpListener,
     addr: SocketAddr,
@@ -111,6 +117,7 @@ impl Target for Training {
         tracing::info!(%addr, "training built");
         Ok(Self {
             service,
+            sweep_interval: config.sweep_interval,
             routes,
             listener,
             addr,
@@ -126,12 +133,17 @@ impl Target for Training {
     }
 
     async fn run(self, shutdown: Shutdown) -> anyhow::Result<()> {
+        let sweeper = tokio::spawn(worker::run(
+            self.service.clone(),
+            self.sweep_interval,
+            shutdown.clone(),
+        ));
         server::serve_with_db(
             self.listener,
             self.routes,
             Self::SERVICES,
-            self.service.db,
-            Vec::new(),
+            self.service.db.clone(),
+            vec![sweeper],
             shutdown,
         )
         .await

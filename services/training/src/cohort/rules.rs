@@ -125,6 +125,13 @@ pub fn check(input: &pb::Cohort) -> Result<pb::Cohort, Error> {
             0
         }
     };
+    if !(0..=336).contains(&input.offer_hours) {
+        v.add(
+            "cohort.offerHours",
+            "must be 0 (seats go straight to the next in line) to 336 hours",
+        );
+    }
+    out.offer_hours = input.offer_hours;
     out.completion_percent = match input.completion_percent {
         0 => DEFAULT_COMPLETION_PERCENT,
         p if (1..=100).contains(&p) => p,

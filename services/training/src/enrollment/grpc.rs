@@ -40,6 +40,10 @@ pub fn to_proto(e: &Stored, position: i32) -> pb::Enrollment {
         etag: etag::from_revision(e.revision),
         attendance_percent: i32::try_from(e.attendance_percent).unwrap_or(0),
         certificate_id: e.certificate_id.clone().unwrap_or_default(),
+        offer_expire_time: e
+            .offer_expire_time
+            .filter(|_| e.status == Status::Offered)
+            .map(time::to_timestamp),
     }
 }
 
@@ -320,6 +324,7 @@ pub async fn create(
             revision: 1,
             attendance_percent: 0,
             certificate_id: None,
+            offer_expire_time: None,
         };
         if !store::insert(&mut tx, &enrollment).await? {
             return Err(Error::Conflict);
@@ -451,7 +456,15 @@ pub async fn fill_seats(
             .await?
             .ok_or_else(|| not_found(&next.id))?;
         let mut after = current.clone();
-        after.status = Status::Confirmed;
+        let offer_hours = i64::from(cohort.body.offer_hours);
+        let event_type = if offer_hours > 0 {
+            after.status = Status::Offered;
+            after.offer_expire_time = Some(now + offer_hours * 3_600_000_000);
+            "enrollment.offered"
+        } else {
+            after.status = Status::Confirmed;
+            "enrollment.promoted"
+        };
         after.revision += 1;
         after.update_time = now.max(current.update_time);
         if !store::update(tx, &after, current.revision).await? {
@@ -460,10 +473,13 @@ pub async fn fill_seats(
         event(
             tx,
             principal,
-            "enrollment.promoted",
+            event_type,
             Some(&current),
             &after,
-            Some(serde_json::json!({"policy": policy.as_str_name()})),
+            Some(serde_json::json!({
+                "policy": policy.as_str_name(),
+                "offerExpireTime": after.offer_expire_time.map(|t| time::to_timestamp(t).to_string()),
+            })),
         )
         .await?;
         promoted += 1;
@@ -511,12 +527,19 @@ pub async fn cancel(
         {
             cohorts::free_company_place(&mut tx, &cohort.id, s).await?;
         }
-        let event_type = if current.status == Status::Confirmed {
-            cohorts::free_seat(&mut tx, &cohort.id, now).await?;
-            "enrollment.cancelled"
-        } else {
-            cohorts::leave_waitlist(&mut tx, &cohort.id, now).await?;
-            "enrollment.withdrawn"
+        let event_type = match current.status {
+            Status::Confirmed => {
+                cohorts::free_seat(&mut tx, &cohort.id, now).await?;
+                "enrollment.cancelled"
+            }
+            Status::Offered => {
+                cohorts::free_seat(&mut tx, &cohort.id, now).await?;
+                "enrollment.offer_declined"
+            }
+            _ => {
+                cohorts::leave_waitlist(&mut tx, &cohort.id, now).await?;
+                "enrollment.withdrawn"
+            }
         };
         event(
             &mut tx,
@@ -527,7 +550,7 @@ pub async fn cancel(
             Some(serde_json::json!({"reason": reason})),
         )
         .await?;
-        if current.status == Status::Confirmed {
+        if rules::holds_seat(current.status) {
             fill_seats(&mut tx, principal, &cohort).await?;
         }
         Ok((tx, to_proto(&after, 0)))
@@ -723,4 +746,100 @@ pub async fn record_event(
     detail: serde_json::Value,
 ) -> Result<(), Error> {
     event(tx, principal, event_type, Some(before), after, Some(detail)).await
+}
+
+pub async fn accept(
+    svc: &TrainingService,
+    request: Request<pb::AcceptOfferRequest>,
+) -> Result<pb::Enrollment, Error> {
+    let principal = Principal::from_request(&request)?;
+    let req = request.get_ref();
+    enrollment_id("id", &req.id)?;
+    let expected = etag::expected(&request, &req.etag);
+    let idempotency = Idempotency::from_request(&request, &principal)?;
+    let (principal, expected, id) = (&principal, &expected, req.id.as_str());
+    let written = write(&svc.db, idempotency.as_ref(), |mut tx| async move {
+        let now = tx.now();
+        let current = store::get(&mut tx, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        readable(principal, &current)?;
+        if !matches!(principal.role, Role::Operator | Role::Supplier(_)) {
+            return Err(Error::PermissionDenied(
+                "the trainee's company or an operator accepts an offer".into(),
+            ));
+        }
+        etag::check(expected.as_deref(), current.revision)?;
+        // An offer past its time is gone even before the sweep records it.
+        let lapsed = current.offer_expire_time.is_some_and(|t| t <= now);
+        if current.status != Status::Offered || lapsed {
+            return Err(Error::precondition(
+                Reason::InvalidTransition,
+                "status",
+                if lapsed {
+                    "the offer has expired".to_string()
+                } else {
+                    format!(
+                        "only an OFFERED enrolment can be accepted; this one is {}",
+                        current.status.as_str_name()
+                    )
+                },
+            ));
+        }
+        let mut after = current.clone();
+        after.status = Status::Confirmed;
+        after.offer_expire_time = None;
+        after.revision += 1;
+        after.update_time = now.max(current.update_time);
+        if !store::update(&mut tx, &after, current.revision).await? {
+            return Err(Error::Conflict);
+        }
+        event(
+            &mut tx,
+            principal,
+            "enrollment.offer_accepted",
+            Some(&current),
+            &after,
+            None,
+        )
+        .await?;
+        Ok((tx, to_proto(&after, 0)))
+    })
+    .await?;
+    Ok(written.response)
+}
+
+/// Lapses one offer: OFFER_EXPIRED, its seat (and company place) freed
+/// and offered to the next in line, in the caller's transaction.
+pub async fn lapse(tx: &mut Tx, principal: &Principal, current: &Stored) -> Result<(), Error> {
+    let now = tx.now();
+    let mut after = current.clone();
+    after.status = Status::OfferExpired;
+    after.revision += 1;
+    after.update_time = now.max(current.update_time);
+    if !store::update(tx, &after, current.revision).await? {
+        return Err(Error::Conflict);
+    }
+    let cohort = cohorts::get(tx, &current.cohort_id)
+        .await?
+        .ok_or_else(|| crate::cohort::grpc::not_found(&current.cohort_id))?;
+    cohorts::free_seat(tx, &cohort.id, now).await?;
+    if let Some(s) = &current.supplier_id
+        && cohort.body.company_quota > 0
+    {
+        cohorts::free_company_place(tx, &cohort.id, s).await?;
+    }
+    event(
+        tx,
+        principal,
+        "enrollment.offer_expired",
+        Some(current),
+        &after,
+        Some(serde_json::json!({
+            "offerExpireTime": current.offer_expire_time.map(|t| time::to_timestamp(t).to_string()),
+        })),
+    )
+    .await?;
+    fill_seats(tx, principal, &cohort).await?;
+    Ok(())
 }

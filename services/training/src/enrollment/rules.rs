@@ -11,19 +11,29 @@ use crate::reason::Reason;
 /// Holds a seat or a place on the list, or is finished: counts as "in the
 /// cohort" (one enrolment per trainee per cohort).
 pub fn is_active(s: Status) -> bool {
-    !matches!(s, Status::Withdrawn | Status::Cancelled)
+    !matches!(
+        s,
+        Status::Withdrawn | Status::Cancelled | Status::OfferExpired
+    )
+}
+
+/// Whether an enrolment in `s` holds one of the cohort's seats.
+pub fn holds_seat(s: Status) -> bool {
+    matches!(s, Status::Confirmed | Status::Offered)
 }
 
 /// What cancelling an enrolment in `status` leads to: a confirmed one is
-/// cancelled (its seat freed), a waitlisted one withdrawn from the list.
+/// cancelled (its seat freed), a waitlisted one withdrawn from the list,
+/// an offer declined (its seat offered to the next).
 pub fn cancelled(status: Status) -> Result<Status, Error> {
     match status {
         Status::Confirmed => Ok(Status::Cancelled),
-        Status::Waitlisted => Ok(Status::Withdrawn),
+        Status::Waitlisted | Status::Offered => Ok(Status::Withdrawn),
         other => Err(Error::FailedPrecondition {
             reason: Reason::InvalidTransition.as_str(),
             message: format!(
-                "only a CONFIRMED or WAITLISTED enrolment can be cancelled; this one is {}",
+                "only a CONFIRMED, OFFERED or WAITLISTED enrolment can be cancelled; this one \
+                 is {}",
                 other.as_str_name()
             ),
             subject: "status".into(),
@@ -85,12 +95,17 @@ mod tests {
     fn cancelling_frees_a_seat_or_leaves_the_list() {
         assert_eq!(cancelled(Status::Confirmed).ok(), Some(Status::Cancelled));
         assert_eq!(cancelled(Status::Waitlisted).ok(), Some(Status::Withdrawn));
+        assert_eq!(cancelled(Status::Offered).ok(), Some(Status::Withdrawn));
+        assert!(!is_active(Status::OfferExpired));
+        assert!(holds_seat(Status::Offered) && holds_seat(Status::Confirmed));
+        assert!(!holds_seat(Status::Waitlisted));
         for s in [
             Status::Withdrawn,
             Status::Cancelled,
             Status::Completed,
             Status::Incomplete,
             Status::NoShow,
+            Status::OfferExpired,
         ] {
             assert!(cancelled(s).is_err(), "{s:?}");
         }

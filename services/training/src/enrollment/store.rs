@@ -24,6 +24,7 @@ pub struct Stored {
     pub revision: i64,
     pub attendance_percent: i64,
     pub certificate_id: Option<String>,
+    pub offer_expire_time: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -42,11 +43,12 @@ struct Row {
     revision: i64,
     attendance_percent: i64,
     certificate_id: Option<String>,
+    offer_expire_time: Option<i64>,
 }
 
 const COLUMNS: &str = "id, cohort_id, trainee_id, supplier_id, institute, status, young, \
                        waitlist_seq, status_reason, create_time, update_time, revision, \
-                       attendance_percent, certificate_id";
+                       attendance_percent, certificate_id, offer_expire_time";
 
 fn decode(r: Row) -> Result<Stored, Error> {
     Ok(Stored {
@@ -65,6 +67,7 @@ fn decode(r: Row) -> Result<Stored, Error> {
         revision: r.revision,
         attendance_percent: r.attendance_percent,
         certificate_id: r.certificate_id,
+        offer_expire_time: r.offer_expire_time,
     })
 }
 
@@ -96,7 +99,7 @@ pub async fn insert(conn: &mut AnyConnection, e: &Stored) -> Result<bool, Error>
 pub async fn update(conn: &mut AnyConnection, e: &Stored, expected: i64) -> Result<bool, Error> {
     let done = sqlx::query(
         "UPDATE enrollments SET status = $2, active = $3, status_reason = $4, update_time = $5, \
-         revision = $6, attendance_percent = $8, certificate_id = $9 \
+         revision = $6, attendance_percent = $8, certificate_id = $9, offer_expire_time = $10 \
          WHERE id = $1 AND revision = $7",
     )
     .bind(&e.id)
@@ -108,6 +111,7 @@ pub async fn update(conn: &mut AnyConnection, e: &Stored, expected: i64) -> Resu
     .bind(expected)
     .bind(e.attendance_percent)
     .bind(&e.certificate_id)
+    .bind(e.offer_expire_time)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -149,7 +153,7 @@ pub async fn overlapping(
 ) -> Result<Option<String>, Error> {
     let found: Option<(String,)> = sqlx::query_as(
         "SELECT e.cohort_id FROM enrollments e JOIN cohorts c ON c.id = e.cohort_id \
-         WHERE e.trainee_id = $1 AND e.status IN ('CONFIRMED', 'WAITLISTED') \
+         WHERE e.trainee_id = $1 AND e.status IN ('CONFIRMED', 'WAITLISTED', 'OFFERED') \
          AND c.status NOT IN ('FINISHED', 'CANCELLED') \
          AND c.start_date <= $3 AND c.end_date >= $2 LIMIT 1",
     )
@@ -184,6 +188,32 @@ pub async fn seated(conn: &mut AnyConnection, cohort: &str) -> Result<Vec<Stored
     );
     let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(cohort)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter().map(decode).collect()
+}
+
+/// Up to `limit` offers that lapsed by `now`, oldest first; on PostgreSQL
+/// each is claimed (`FOR UPDATE SKIP LOCKED`), so replicas sweeping at
+/// once take different ones.
+pub async fn lapsed_offers(
+    conn: &mut AnyConnection,
+    now: i64,
+    limit: i64,
+    postgres: bool,
+) -> Result<Vec<Stored>, Error> {
+    let lock = if postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM enrollments WHERE status = 'OFFERED' AND offer_expire_time <= $1 \
+         ORDER BY offer_expire_time, id LIMIT $2{lock}"
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(now)
+        .bind(limit)
         .fetch_all(conn)
         .await?;
     rows.into_iter().map(decode).collect()
