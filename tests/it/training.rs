@@ -171,7 +171,8 @@ impl Centre {
             .ok(
                 "/v1/suppliers",
                 &self.app.admin_key,
-                json!({"businessNumber": business_number(seed), "legalName": format!("회사 {seed}")}),
+                json!({"businessNumber": business_number(seed), "legalName": format!("회사 {seed}"),
+                       "partsGroups": ["THERMAL_MANAGEMENT"], "primaryPartsGroup": "THERMAL_MANAGEMENT"}),
             )
             .await;
         let id = r["id"].as_str().expect("id").to_string();
@@ -987,6 +988,30 @@ async fn attendance_completion_and_certificates(engine: Engine) {
             "enrollment.incomplete",
             "enrollment.completed",
         ]
+    );
+
+    // The figures.
+    app.get("/v1/training/stats", &company_key)
+        .await
+        .assert_problem(403, "PERMISSION_DENIED");
+    let stats = app.get("/v1/training/stats", &op).await;
+    assert_eq!(stats.status, 200, "{}", stats.text);
+    let s = &stats.body;
+    assert_eq!(
+        s["seats"],
+        json!([{"track": "BATTERY_SYSTEMS", "quarter": "2027-Q1", "cohorts": "1",
+                "offered": "5", "filled": "4", "waitlisted": "0"}])
+    );
+    assert_eq!(s["completionRate"], 0.5);
+    assert_eq!(s["youngCompleted"], "2");
+    assert_eq!(s["youngEnrolled"], "4");
+    assert_eq!(
+        s["bySupplier"],
+        json!([{"supplierId": company, "trainees": "4"}])
+    );
+    assert_eq!(
+        s["byPartsGroup"],
+        json!([{"partsGroup": "THERMAL_MANAGEMENT", "trainees": "4"}])
     );
 }
 

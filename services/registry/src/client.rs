@@ -65,6 +65,38 @@ impl Registry {
         }
     }
 
+    /// Suppliers `ids` (each at most once), asked 500 at a time; an id
+    /// the registry does not know makes the answer NOT_FOUND.
+    pub async fn suppliers<T>(
+        &self,
+        request: &Request<T>,
+        ids: &[String],
+    ) -> Result<Vec<registry::Supplier>, Error> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let answer = SupplierRegistryClient::new(self.backend.clone())
+                .batch_get_suppliers(outgoing(
+                    request,
+                    registry::BatchGetSuppliersRequest {
+                        ids: chunk.to_vec(),
+                    },
+                    DEADLINE,
+                ))
+                .await;
+            match answer {
+                Ok(r) => out.extend(r.into_inner().suppliers),
+                Err(s) if s.code() == tonic::Code::NotFound => {
+                    return Err(Error::NotFound {
+                        resource: "supplier",
+                        id: s.message().to_string(),
+                    });
+                }
+                Err(s) => return Err(unavailable(&s)),
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether the directory lists institute `code`.
     pub async fn institute_exists<T>(
         &self,

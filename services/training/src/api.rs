@@ -6,7 +6,7 @@ use gearshift_proto::training::v1 as pb;
 use pb::training_server::Training;
 use tonic::{Request, Response, Status};
 
-use crate::{TrainingService, attendance, certificate, cohort, course, enrollment, trainee};
+use crate::{TrainingService, attendance, certificate, cohort, course, enrollment, stats, trainee};
 
 type Answer<T> = Result<Response<T>, Status>;
 
@@ -173,5 +173,13 @@ impl Training for TrainingService {
         request: Request<pb::AcceptOfferRequest>,
     ) -> Answer<pb::Enrollment> {
         respond(enrollment::grpc::accept(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_training_stats(
+        &self,
+        request: Request<pb::GetTrainingStatsRequest>,
+    ) -> Answer<pb::TrainingStats> {
+        respond(stats::get(self, request).await)
     }
 }

@@ -16,6 +16,7 @@ pub mod cohort;
 pub mod course;
 pub mod enrollment;
 pub mod reason;
+pub mod stats;
 pub mod trainee;
 pub mod worker;
 
