@@ -53,10 +53,17 @@ struct Args {
     /// Applications to seed for the `financing-stats` load.
     #[arg(long, default_value_t = 10_000)]
     applications: usize,
+    /// Training database (default: SQLite in a temporary folder).
+    #[arg(long)]
+    training_database_url: Option<String>,
+    /// Enrolments to seed for the `training-stats` load.
+    #[arg(long, default_value_t = 10_000)]
+    enrollments: usize,
     /// Which loads to run: `get` (gateway vs direct), `list` (filtered
     /// pages), `support-stats` (the support centre's figures over
     /// `--tickets` tickets), `financing-stats` (financing's figures over
-    /// `--applications` applications).
+    /// `--applications` applications), `training-stats` (the training
+    /// centre's figures over `--enrollments` enrolments).
     #[arg(long, value_delimiter = ',', default_value = "get,list")]
     loads: Vec<String>,
     /// Requests in flight at once for the list loads.
@@ -237,6 +244,7 @@ struct Server {
     grpc: String,
     support: String,
     financing: String,
+    training: String,
     data: tempfile::TempDir,
 }
 
@@ -336,6 +344,9 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
         if let Some(url) = &args.financing_database_url {
             cmd.env("GEARSHIFT_FINANCING_DATABASE_URL", url);
         }
+        if let Some(url) = &args.training_database_url {
+            cmd.env("GEARSHIFT_TRAINING_DATABASE_URL", url);
+        }
         cmd
     };
     let started = Instant::now();
@@ -358,6 +369,7 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
         grpc: format!("http://127.0.0.1:{grpc}"),
         support: format!("http://127.0.0.1:{support}"),
         financing: format!("http://127.0.0.1:{financing}"),
+        training: format!("http://127.0.0.1:{training}"),
         data,
     };
     wait_ready(&format!("{}/readyz", server.http), started).await?;
@@ -699,6 +711,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if runs("financing-stats") {
         financing_stats(&args, &server, &key, &admin, &ids).await?;
+    }
+    if runs("training-stats") {
+        training_stats(&args, &server, &key, &admin, &ids).await?;
     }
 
     let http = reqwest::Client::builder()
@@ -1156,6 +1171,198 @@ async fn financing_stats(
         admin,
         "/v1/financing/stats",
         args.financing_database_url.as_deref(),
+        args.seconds,
+    )
+    .await
+}
+
+/// Seeds `--enrollments` trainees (four in five employed by an active
+/// seeded company, the rest job seekers), each enrolled once across
+/// cohorts of 200 seats in six tracks over a year (about a tenth of them
+/// waitlisted), then measures `GET /v1/training/stats` one request at a
+/// time.
+async fn training_stats(
+    args: &Args,
+    server: &Server,
+    key: &PrincipalKey,
+    admin: &str,
+    suppliers: &[String],
+) -> anyhow::Result<()> {
+    use gearshift_proto::training::v1 as tp;
+    use tp::training_client::TrainingClient;
+    let channel = tonic::transport::Endpoint::from_shared(server.training.clone())?
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let mut client = TrainingClient::new(channel.clone());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let tracks = [
+        tp::Track::BatterySystems,
+        tp::Track::EmotorPowerElectronics,
+        tp::Track::AdasSoftware,
+        tp::Track::FunctionalSafety,
+        tp::Track::HydrogenFuelCells,
+        tp::Track::SmartManufacturing,
+    ];
+    let mut courses = Vec::new();
+    for (i, track) in tracks.iter().enumerate() {
+        let c = client
+            .create_course(signed(
+                tp::CreateCourseRequest {
+                    course: Some(tp::Course {
+                        code: format!("BENCH-{i}"),
+                        title_ko: format!("벤치마크 과정 {i}"),
+                        track: *track as i32,
+                        level: tp::Level::Introductory as i32,
+                        hours: 24,
+                        institute: "GJTP".into(),
+                        ..Default::default()
+                    }),
+                },
+                key,
+            ))
+            .await?
+            .into_inner();
+        client
+            .publish_course(signed(
+                tp::PublishCourseRequest {
+                    id: c.id.clone(),
+                    ..Default::default()
+                },
+                key,
+            ))
+            .await?;
+        courses.push(c.id);
+    }
+    // 220 enrolments a cohort: 200 seats and a short waitlist.
+    let cohorts_needed = args.enrollments.div_ceil(220).max(1);
+    let mut cohorts = Vec::new();
+    for i in 0..cohorts_needed {
+        let month = 1 + (i % 12);
+        let c = client
+            .create_cohort(signed(
+                tp::CreateCohortRequest {
+                    cohort: Some(tp::Cohort {
+                        course_id: courses[i % courses.len()].clone(),
+                        start_date: format!("2027-{month:02}-01"),
+                        end_date: format!("2027-{month:02}-05"),
+                        session_days: (1..=5).map(|d| format!("2027-{month:02}-{d:02}")).collect(),
+                        online: true,
+                        capacity: 200,
+                        waitlist: true,
+                        enrollment_opens_time: jiff_ts(now - 86_400),
+                        enrollment_closes_time: jiff_ts(now + 30 * 86_400),
+                        ..Default::default()
+                    }),
+                },
+                key,
+            ))
+            .await?
+            .into_inner();
+        client
+            .transition_cohort(signed(
+                tp::TransitionCohortRequest {
+                    id: c.id.clone(),
+                    status: tp::cohort::Status::Enrolling as i32,
+                    ..Default::default()
+                },
+                key,
+            ))
+            .await?;
+        cohorts.push(c.id);
+    }
+    // Only active companies' staff can enrol.
+    let mut registry = SupplierRegistryClient::new(
+        tonic::transport::Endpoint::from_shared(server.grpc.clone())?
+            .connect()
+            .await?,
+    );
+    let mut active = Vec::new();
+    for chunk in suppliers.chunks(500) {
+        let found = registry
+            .batch_get_suppliers(signed(
+                pb::BatchGetSuppliersRequest {
+                    ids: chunk.to_vec(),
+                },
+                key,
+            ))
+            .await?
+            .into_inner()
+            .suppliers;
+        active.extend(
+            found
+                .into_iter()
+                .filter(|s| s.status == pb::SupplierStatus::Active as i32)
+                .map(|s| s.id),
+        );
+    }
+    anyhow::ensure!(!active.is_empty(), "no active supplier was seeded");
+    let seeding = Instant::now();
+    let tasks = 8;
+    let mut handles = Vec::new();
+    let (suppliers, cohorts) = (Arc::new(active), Arc::new(cohorts));
+    for t in 0..tasks {
+        let (channel, key, suppliers, cohorts) = (
+            channel.clone(),
+            key.clone(),
+            suppliers.clone(),
+            cohorts.clone(),
+        );
+        let n = args.enrollments;
+        handles.push(tokio::spawn(async move {
+            let mut client = TrainingClient::new(channel);
+            for i in (t..n).step_by(tasks) {
+                let trainee = client
+                    .create_trainee(signed(
+                        tp::CreateTraineeRequest {
+                            trainee: Some(tp::Trainee {
+                                name: format!("훈련생 {i}"),
+                                birth_date: format!("{}-05-05", 1970 + (i % 40)),
+                                email: format!("t{i}@example.kr"),
+                                supplier_id: if i % 5 == 4 {
+                                    String::new()
+                                } else {
+                                    suppliers[i % suppliers.len()].clone()
+                                },
+                                ..Default::default()
+                            }),
+                        },
+                        &key,
+                    ))
+                    .await?
+                    .into_inner();
+                client
+                    .create_enrollment(signed(
+                        tp::CreateEnrollmentRequest {
+                            enrollment: Some(tp::Enrollment {
+                                trainee_id: trainee.id,
+                                cohort_id: cohorts[i % cohorts.len()].clone(),
+                                ..Default::default()
+                            }),
+                        },
+                        &key,
+                    ))
+                    .await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for h in handles {
+        h.await??;
+    }
+    println!(
+        "seeded {} trainees and enrolments over {} cohorts in {:.1} s",
+        args.enrollments,
+        cohorts.len(),
+        seeding.elapsed().as_secs_f64()
+    );
+    figures(
+        server,
+        admin,
+        "/v1/training/stats",
+        args.training_database_url.as_deref(),
         args.seconds,
     )
     .await
