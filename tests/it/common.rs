@@ -25,6 +25,7 @@ pub struct TestApp {
     /// Where the support centre answers gRPC, when it runs in this process.
     pub support_addr: Option<SocketAddr>,
     pub financing_addr: Option<SocketAddr>,
+    pub training_addr: Option<SocketAddr>,
     pub admin_key: String,
     pub client: reqwest::Client,
     pub data_dir: std::path::PathBuf,
@@ -104,6 +105,7 @@ pub async fn spawn_with_clock(
         .expect("registry");
     let support_addr = platform.addr("support");
     let financing_addr = platform.addr("financing");
+    let training_addr = platform.addr("training");
     let shutdown = Shutdown::new();
     let task = tokio::spawn(platform.run(shutdown.clone()));
     TestApp {
@@ -111,6 +113,7 @@ pub async fn spawn_with_clock(
         registry_addr,
         support_addr,
         financing_addr,
+        training_addr,
         admin_key: args.gateway.bootstrap_admin_key.clone().unwrap_or_default(),
         client: reqwest::Client::new(),
         data_dir: args.common.data_dir.clone(),

@@ -19,6 +19,7 @@ engine_tests!(
     who_sees_and_does_what,
     attendance_completion_and_certificates,
     offers_lapse_and_pass_on_with_two_replicas_sweeping,
+    over_grpc_the_principal_is_checked_where_the_seats_are,
 );
 
 /// 2026-11-25, 10:00 in Seoul.
@@ -1013,6 +1014,31 @@ async fn attendance_completion_and_certificates(engine: Engine) {
         s["byPartsGroup"],
         json!([{"partsGroup": "THERMAL_MANAGEMENT", "trainees": "4"}])
     );
+
+    // Each completion reached the company's transition record in the
+    // registry (by the sweep), and so did each revocation: three
+    // certificates, one still valid.
+    let evidence_path = format!("/v1/suppliers/{company}/trainingEvidence");
+    let mut seen = Value::Null;
+    for _ in 0..200 {
+        seen = app.get(&evidence_path, &company_key).await.body;
+        let list = seen["evidence"].as_array().cloned().unwrap_or_default();
+        let valid: Vec<&Value> = list.iter().filter(|e| e["revoked"] == false).collect();
+        if list.len() == 3 && valid.len() == 1 {
+            assert_eq!(valid[0]["certificateId"], json!(new_cert));
+            assert_eq!(valid[0]["courseCode"], "BAT-101");
+            assert_eq!(valid[0]["hours"], 24);
+            assert_eq!(valid[0]["completionDate"], "2027-01-15");
+            let other = centre.verified_company(77).await;
+            let other_key = app.key_for(&format!("supplier:{other}")).await;
+            app.get(&evidence_path, &other_key)
+                .await
+                .assert_problem(404, "NOT_FOUND");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the registry never had the evidence: {seen}");
 }
 
 /// A cohort that offers freed seats for 24 hours: the first in line is
@@ -1124,4 +1150,148 @@ async fn offers_lapse_and_pass_on_with_two_replicas_sweeping(engine: Engine) {
         .await
         .expect("joins")
         .expect("the replica stops cleanly");
+}
+
+/// The registry goes away: registering a company's employee and enrolling
+/// one are 503s naming the registry, with nothing written (no trainee, no
+/// enrolment, no seat taken); once it is back, both go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_registry_down_nothing_is_half_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut registry_args = test_args(Engine::Sqlite, dir.path()).await;
+    registry_args.common.target = vec![gearshift::Target::Registry];
+    let registry = gearshift::Platform::build(&registry_args)
+        .await
+        .expect("registry builds");
+    let relay = Relay::start(registry.registry_addr().expect("registry")).await;
+    let stop_registry = gearshift_platform::shutdown::Shutdown::new();
+    let _registry = tokio::spawn(registry.run(stop_registry.clone()));
+    let mut args = registry_args.clone();
+    args.common.target = vec![gearshift::Target::Training, gearshift::Target::Gateway];
+    args.registry.addr = format!("http://{}", relay.addr);
+    let (clock, time) = Clock::manual(NOW.parse().expect("time"));
+    let app = spawn_with_clock(args.clone(), tempfile::tempdir().expect("temp dir"), clock).await;
+    let centre = Centre { app, time, args };
+    let app = &centre.app;
+    let op = app.admin_key.clone();
+    let company = centre.verified_company(5).await;
+    let course = centre.course("BAT-101", &[]).await;
+    let cohort = centre.cohort(&course, 3, json!({})).await;
+    let employee = centre.trainee(&op, "직원", "1990-01-01", &company).await;
+
+    relay.cut();
+    let r = app
+        .post(
+            "/v1/training/trainees",
+            &op,
+            json!({"name": "신입", "ageBand": "YOUNG", "email": "n@example.kr", "supplierId": company}),
+        )
+        .await;
+    r.assert_problem(503, "UNAVAILABLE");
+    assert!(r.text.contains("registry"), "{}", r.text);
+    let r = centre.enrol(&op, &employee, &cohort).await;
+    r.assert_problem(503, "UNAVAILABLE");
+    assert!(r.text.contains("registry"), "{}", r.text);
+    let trainees = app.get("/v1/training/trainees", &op).await;
+    assert_eq!(trainees.body["trainees"].as_array().map(Vec::len), Some(1));
+    let enrolments = app.get("/v1/training/enrollments", &op).await;
+    assert_eq!(enrolments.body["enrollments"], json!([]));
+    let c = app
+        .get(&format!("/v1/training/cohorts/{cohort}"), &op)
+        .await;
+    assert_eq!(c.body["seatsTaken"], 0);
+
+    relay.restore().await;
+    assert_eq!(
+        status_of(&centre.enrol(&op, &employee, &cohort).await),
+        "CONFIRMED"
+    );
+    stop_registry.trigger();
+}
+
+/// Called directly over gRPC, as another service would: no principal is
+/// UNAUTHENTICATED (public reads are the gateway's to open), and a company
+/// principal enrols its own staff only.
+async fn over_grpc_the_principal_is_checked_where_the_seats_are(engine: Engine) {
+    use gearshift_platform::principal::{METADATA_KEY, PrincipalKey};
+    use gearshift_platform::{Principal, Role};
+    use gearshift_proto::training::v1 as pb;
+    use pb::training_client::TrainingClient;
+
+    fn signed<T>(key: &PrincipalKey, role: Role, message: T) -> tonic::Request<T> {
+        let token = key.sign(&Principal {
+            subject: "key_direct".into(),
+            role,
+        });
+        let mut request = tonic::Request::new(message);
+        request
+            .metadata_mut()
+            .insert(METADATA_KEY, token.parse().expect("ascii"));
+        request
+    }
+    let centre = Centre::open(engine).await;
+    let op = centre.app.admin_key.clone();
+    let addr = centre
+        .app
+        .training_addr
+        .expect("training runs in the test platform");
+    let mut client = TrainingClient::connect(format!("http://{addr}"))
+        .await
+        .expect("connects");
+    let key = PrincipalKey::load_or_create(None, &centre.app.data_dir).expect("key");
+    let anonymous = client
+        .list_courses(pb::ListCoursesRequest::default())
+        .await
+        .expect_err("no principal");
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+
+    let course = centre.course("BAT-101", &[]).await;
+    let cohort = centre.cohort(&course, 2, json!({})).await;
+    let company = centre.verified_company(1).await;
+    let other = centre.verified_company(2).await;
+    let theirs = centre.trainee(&op, "남의 직원", "1990-01-01", &other).await;
+    let mine = client
+        .create_trainee(signed(
+            &key,
+            Role::Supplier(company.clone()),
+            pb::CreateTraineeRequest {
+                trainee: Some(pb::Trainee {
+                    name: "우리 직원".into(),
+                    age_band: pb::trainee::AgeBand::Young as i32,
+                    email: "w@example.kr".into(),
+                    supplier_id: company.clone(),
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .expect("the company registers its employee")
+        .into_inner();
+    let enrol = |trainee: &str| pb::CreateEnrollmentRequest {
+        enrollment: Some(pb::Enrollment {
+            trainee_id: trainee.to_string(),
+            cohort_id: cohort.clone(),
+            ..Default::default()
+        }),
+    };
+    let refused = client
+        .create_enrollment(signed(
+            &key,
+            Role::Supplier(company.clone()),
+            enrol(&theirs),
+        ))
+        .await
+        .expect_err("another company's employee");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    let confirmed = client
+        .create_enrollment(signed(
+            &key,
+            Role::Supplier(company.clone()),
+            enrol(&mine.id),
+        ))
+        .await
+        .expect("its own")
+        .into_inner();
+    assert_eq!(confirmed.status, pb::enrollment::Status::Confirmed as i32);
+    assert!(confirmed.young);
 }

@@ -11,7 +11,7 @@ use tonic::{Request, Response, Status};
 use crate::stage_change::grpc::Decision;
 use crate::stage_change::rules::State;
 use crate::supplier::rules::Action;
-use crate::{RegistryService, institute, programme, stage_change, supplier};
+use crate::{RegistryService, institute, programme, stage_change, supplier, training_evidence};
 
 type Answer<T> = Result<Response<T>, Status>;
 
@@ -100,6 +100,22 @@ impl SupplierRegistry for RegistryService {
         request: Request<pb::ListSupplierEventsRequest>,
     ) -> Answer<pb::ListSupplierEventsResponse> {
         respond(supplier::grpc::list_events(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn record_training_evidence(
+        &self,
+        request: Request<pb::RecordTrainingEvidenceRequest>,
+    ) -> Answer<pb::TrainingEvidence> {
+        respond(training_evidence::grpc::record(self, request).await)
+    }
+
+    #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]
+    async fn list_training_evidence(
+        &self,
+        request: Request<pb::ListTrainingEvidenceRequest>,
+    ) -> Answer<pb::ListTrainingEvidenceResponse> {
+        respond(training_evidence::grpc::list(self, request).await)
     }
 
     #[tracing::instrument(skip_all, fields(supplier.id = %request.get_ref().supplier_id))]

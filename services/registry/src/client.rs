@@ -97,6 +97,33 @@ impl Registry {
         Ok(out)
     }
 
+    /// Records (or updates, by certificate) a completed course on the
+    /// company's transition record.
+    pub async fn record_training_evidence<T>(
+        &self,
+        request: &Request<T>,
+        evidence: registry::TrainingEvidence,
+    ) -> Result<registry::TrainingEvidence, Error> {
+        SupplierRegistryClient::new(self.backend.clone())
+            .record_training_evidence(outgoing(
+                request,
+                registry::RecordTrainingEvidenceRequest {
+                    evidence: Some(evidence),
+                },
+                DEADLINE,
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|s| match s.code() {
+                tonic::Code::NotFound => Error::NotFound {
+                    resource: "supplier",
+                    id: s.message().to_string(),
+                },
+                tonic::Code::InvalidArgument => Error::invalid("evidence", s.message()),
+                _ => unavailable(&s),
+            })
+    }
+
     /// Whether the directory lists institute `code`.
     pub async fn institute_exists<T>(
         &self,

@@ -18,6 +18,7 @@ pub mod programme;
 pub mod reason;
 pub mod stage_change;
 pub mod supplier;
+pub mod training_evidence;
 
 use std::net::SocketAddr;
 

@@ -15,6 +15,7 @@ pub mod certificate;
 pub mod cohort;
 pub mod course;
 pub mod enrollment;
+pub mod evidence;
 pub mod reason;
 pub mod stats;
 pub mod trainee;
@@ -61,6 +62,8 @@ pub struct TrainingService {
     pub(crate) registry: gearshift_registry::client::Registry,
     /// The age under which a trainee counts as young.
     pub(crate) young_under: u32,
+    /// Signs the service's own principal (evidence for the registry).
+    pub(crate) principal_key: gearshift_platform::principal::PrincipalKey,
 }
 
 /// A built training service: database ready, listener bound.
@@ -109,6 +112,7 @@ impl Target for Training {
             db,
             registry,
             young_under: config.young_under,
+            principal_key: ctx.principal_key.clone(),
         };
         let routes = tonic::service::Routes::new(TrainingServer::with_interceptor(
             service.clone(),

@@ -1,5 +1,7 @@
 //! Time-driven work, inside the service: seat offers that lapsed are
-//! recorded as OFFER_EXPIRED and their seats offered to the next in line.
+//! recorded as OFFER_EXPIRED and their seats offered to the next in line;
+//! training evidence waiting for the registry is delivered
+//! (`crate::evidence`).
 //! Each sweep asks "what lapsed by now", so a service that was down
 //! catches up on its next sweep; on PostgreSQL each offer is claimed
 //! (`FOR UPDATE SKIP LOCKED`) so several replicas never handle the same
@@ -33,11 +35,18 @@ pub async fn run(svc: TrainingService, interval: Duration, shutdown: Shutdown) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = tick.tick() => match sweep(&svc).await {
-                Ok(0) => {}
-                Ok(lapsed) => tracing::info!(lapsed, "training sweep: offers lapsed"),
-                Err(e) => tracing::warn!(error = %e, "training sweep failed; retried on the next tick"),
-            },
+            _ = tick.tick() => {
+                match sweep(&svc).await {
+                    Ok(0) => {}
+                    Ok(lapsed) => tracing::info!(lapsed, "training sweep: offers lapsed"),
+                    Err(e) => tracing::warn!(error = %e, "training sweep failed; retried on the next tick"),
+                }
+                match crate::evidence::deliver(&svc).await {
+                    Ok(0) => {}
+                    Ok(delivered) => tracing::info!(delivered, "training evidence delivered to the registry"),
+                    Err(e) => tracing::warn!(error = %e, "training evidence delivery failed; retried on the next tick"),
+                }
+            }
             _ = shutdown.wait() => return,
         }
     }

@@ -82,6 +82,10 @@ pub async fn revoke(
         let enrollment = enrollments::get(&mut tx, &enrollment_id)
             .await?
             .ok_or_else(|| crate::enrollment::grpc::not_found(&enrollment_id))?;
+        if let Some(s) = &enrollment.supplier_id {
+            let revoked = crate::evidence::evidence(s, &certificate, true);
+            crate::evidence::store::queue(&mut tx, &revoked, now).await?;
+        }
         let mut after = enrollment.clone();
         after.revision += 1;
         after.update_time = now.max(enrollment.update_time);

@@ -648,6 +648,14 @@ pub async fn settle(
             ..Default::default()
         };
         certificates::insert(tx, &current.id, &certificate, now).await?;
+        if let Some(s) = &current.supplier_id {
+            crate::evidence::store::queue(
+                tx,
+                &crate::evidence::evidence(s, &certificate, false),
+                now,
+            )
+            .await?;
+        }
         next.certificate_id = Some(certificate.id.clone());
         events.push((
             "enrollment.completed",
@@ -665,6 +673,10 @@ pub async fn settle(
             certificate.revoke_reason = reason.clone();
             certificate.revoke_time = Some(time::to_timestamp(now));
             certificates::revoke(tx, &certificate).await?;
+            if let Some(s) = &current.supplier_id {
+                let revoked = crate::evidence::evidence(s, &certificate, true);
+                crate::evidence::store::queue(tx, &revoked, now).await?;
+            }
         }
         next.certificate_id = None;
         events.push((

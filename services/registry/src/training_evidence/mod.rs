@@ -1,0 +1,4 @@
+//! Training evidence: the training centre's completions, kept on the
+//! company's transition record.
+
+pub mod grpc;
