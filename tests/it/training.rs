@@ -650,6 +650,14 @@ async fn who_sees_and_does_what(engine: Engine) {
     )
     .await
     .assert_problem(403, "PERMISSION_DENIED");
+    // Nor does another institute see it; a company does.
+    let own_path = format!("/v1/training/cohorts/{}", own["id"].as_str().expect("id"));
+    app.get(&own_path, &keti)
+        .await
+        .assert_problem(404, "NOT_FOUND");
+    assert_eq!(app.get(&own_path, &company_key).await.status, 200);
+    let listed = app.get("/v1/training/cohorts", &keti).await;
+    assert_eq!(listed.body["cohorts"], json!([]));
     // A draft course is no one's business but its makers'.
     let draft = centre
         .ok(

@@ -138,16 +138,26 @@ pub async fn create(
     Ok(written.response)
 }
 
+/// An institute sees only the cohorts it teaches; everyone else every
+/// cohort (companies choose among them).
+fn own_institute(p: &Principal) -> Option<&str> {
+    match &p.role {
+        gearshift_platform::Role::Institute(code) => Some(code.as_str()),
+        _ => None,
+    }
+}
+
 pub async fn get(
     svc: &TrainingService,
     request: Request<pb::GetCohortRequest>,
 ) -> Result<pb::Cohort, Error> {
-    Principal::from_request(&request)?;
+    let principal = Principal::from_request(&request)?;
     let id = &request.get_ref().id;
     cohort_id("id", id)?;
     let mut conn = svc.db.conn().await?;
     let cohort = store::get(&mut conn, id)
         .await?
+        .filter(|c| own_institute(&principal).is_none_or(|code| code == c.body.institute))
         .ok_or_else(|| not_found(id))?;
     Ok(to_proto(&cohort))
 }
@@ -156,11 +166,12 @@ pub async fn list(
     svc: &TrainingService,
     request: Request<pb::ListCohortsRequest>,
 ) -> Result<pb::ListCohortsResponse, Error> {
-    Principal::from_request(&request)?;
+    let principal = Principal::from_request(&request)?;
     let req = request.get_ref();
     if !req.course_id.is_empty() {
         course_id("courseId", &req.course_id)?;
     }
+    let institute = own_institute(&principal);
     let status = match Status::try_from(req.status) {
         Ok(Status::Unspecified) => None,
         Ok(s) => Some(s),
@@ -171,6 +182,7 @@ pub async fn list(
     let fingerprint = pagination::fingerprint(&[
         "cohorts",
         course.unwrap_or(""),
+        institute.unwrap_or(""),
         status.map_or("", |s| s.as_str_name()),
     ]);
     let after: Option<(String, String)> = pagination::decode(&req.page_token, &fingerprint)?
@@ -178,7 +190,7 @@ pub async fn list(
         .transpose()
         .map_err(|_| Error::invalid("pageToken", "is not a page token of this list"))?;
     let mut conn = svc.db.conn().await?;
-    let mut rows = store::list(&mut conn, course, status, after, size + 1).await?;
+    let mut rows = store::list(&mut conn, course, institute, status, after, size + 1).await?;
     let next_page_token = pagination::finish_with(&mut rows, size, &fingerprint, |c| {
         serde_json::json!([c.body.start_date, c.id])
     });

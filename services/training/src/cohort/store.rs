@@ -104,6 +104,7 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Stored>, E
 pub async fn list(
     conn: &mut AnyConnection,
     course_id: Option<&str>,
+    institute: Option<&str>,
     status: Option<Status>,
     after: Option<(String, String)>,
     limit: i64,
@@ -111,6 +112,9 @@ pub async fn list(
     let mut c = Conditions::new();
     if let Some(course) = course_id {
         c.push("course_id = {}", [course]);
+    }
+    if let Some(code) = institute {
+        c.push("institute = {}", [code]);
     }
     if let Some(s) = status {
         c.push("status = {}", [s.as_str_name()]);
