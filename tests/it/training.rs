@@ -553,6 +553,30 @@ async fn two_hundred_at_once_for_ten_seats(engine: Engine) {
         (c.body["seatsTaken"].clone(), c.body["waitlisted"].clone()),
         (json!(10), json!(190))
     );
+    // Five more seats: the first five in line get them in the same
+    // transaction.
+    let grown = centre
+        .ok(
+            &format!("/v1/training/cohorts/{cohort}:resize"),
+            &op,
+            json!({"capacity": 15}),
+        )
+        .await;
+    assert_eq!(
+        (grown["seatsTaken"].clone(), grown["waitlisted"].clone()),
+        (json!(15), json!(185))
+    );
+    let firsts: Vec<String> = listed.body["enrollments"]
+        .as_array()
+        .expect("enrollments")
+        .iter()
+        .filter(|e| e["waitlistPosition"].as_i64().is_some_and(|p| p <= 5))
+        .map(|e| e["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(firsts.len(), 5);
+    for id in &firsts {
+        assert_eq!(centre.status(id).await, "CONFIRMED", "{id}");
+    }
 }
 
 async fn who_sees_and_does_what(engine: Engine) {
