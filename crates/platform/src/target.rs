@@ -29,6 +29,25 @@ pub struct Context {
     pub directory: Directory,
 }
 
+impl Context {
+    /// `target`'s database at `url`, on the platform's clock, migrated: how
+    /// every target with a database opens it.
+    pub async fn database(
+        &self,
+        target: &str,
+        url: &str,
+        max_connections: u32,
+        migrations: &sqlx::migrate::Migrator,
+    ) -> anyhow::Result<crate::db::Db> {
+        let db = crate::db::Db::connect(url, max_connections)
+            .await?
+            .with_clock(self.clock.clone());
+        db.migrate(migrations).await?;
+        tracing::info!(service = target, database = %crate::db::redact(url), "database ready");
+        Ok(db)
+    }
+}
+
 /// A target's gRPC services as a tower service that another target in the
 /// same process calls directly (`server::local_service`).
 pub type LocalService = tower::util::BoxCloneSyncService<

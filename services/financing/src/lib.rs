@@ -61,12 +61,8 @@ pub struct Financing {
 
 async fn prepare(config: &FinancingConfig, ctx: &Context) -> anyhow::Result<Db> {
     let url = config.database_url(&ctx.data_dir);
-    let db = Db::connect(&url, config.max_connections)
-        .await?
-        .with_clock(ctx.clock.clone());
-    db.migrate(&MIGRATIONS).await?;
-    tracing::info!(database = %gearshift_platform::db::redact(&url), "financing database ready");
-    Ok(db)
+    ctx.database("financing", &url, config.max_connections, &MIGRATIONS)
+        .await
 }
 
 impl Target for Financing {

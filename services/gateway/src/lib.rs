@@ -111,12 +111,8 @@ pub struct Gateway {
 /// The gateway's database, migrated.
 async fn prepare(config: &GatewayConfig, ctx: &Context) -> anyhow::Result<Db> {
     let url = config.database_url(&ctx.data_dir);
-    let db = Db::connect(&url, config.max_connections)
-        .await?
-        .with_clock(ctx.clock.clone());
-    db.migrate(&MIGRATIONS).await?;
-    tracing::info!(database = %gearshift_platform::db::redact(&url), "gateway database ready");
-    Ok(db)
+    ctx.database("gateway", &url, config.max_connections, &MIGRATIONS)
+        .await
 }
 
 impl Target for Gateway {

@@ -72,16 +72,14 @@ pub struct Registry {
 /// indexes, the directory's seed. `migrate` and `build` both start here.
 async fn prepare(config: &RegistryConfig, ctx: &Context) -> anyhow::Result<Db> {
     let url = config.database_url(&ctx.data_dir);
-    let db = Db::connect(&url, config.max_connections)
-        .await?
-        .with_clock(ctx.clock.clone());
-    db.migrate(&MIGRATIONS).await?;
+    let db = ctx
+        .database("registry", &url, config.max_connections, &MIGRATIONS)
+        .await?;
     supplier::store::ensure_search_indexes(&db).await;
     let seeded = institute::store::seed(&db).await?;
     if seeded > 0 {
         tracing::info!(count = seeded, "institute directory seeded");
     }
-    tracing::info!(database = %gearshift_platform::db::redact(&url), "registry database ready");
     Ok(db)
 }
 

@@ -87,12 +87,8 @@ pub struct Support {
 
 async fn prepare(config: &SupportConfig, ctx: &Context) -> anyhow::Result<Db> {
     let url = config.database_url(&ctx.data_dir);
-    let db = Db::connect(&url, config.max_connections)
-        .await?
-        .with_clock(ctx.clock.clone());
-    db.migrate(&MIGRATIONS).await?;
-    tracing::info!(database = %gearshift_platform::db::redact(&url), "support database ready");
-    Ok(db)
+    ctx.database("support", &url, config.max_connections, &MIGRATIONS)
+        .await
 }
 
 impl Target for Support {

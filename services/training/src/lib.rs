@@ -77,12 +77,8 @@ pub struct Training {
 
 async fn prepare(config: &TrainingConfig, ctx: &Context) -> anyhow::Result<Db> {
     let url = config.database_url(&ctx.data_dir);
-    let db = Db::connect(&url, config.max_connections)
-        .await?
-        .with_clock(ctx.clock.clone());
-    db.migrate(&MIGRATIONS).await?;
-    tracing::info!(database = %gearshift_platform::db::redact(&url), "training database ready");
-    Ok(db)
+    ctx.database("training", &url, config.max_connections, &MIGRATIONS)
+        .await
 }
 
 impl Target for Training {
