@@ -319,6 +319,34 @@ async fn a_course_a_cohort_and_enrolment_with_a_waitlist(engine: Engine) {
         .map(|e| e["type"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(types, ["enrollment.waitlisted", "enrollment.promoted"]);
+
+    // The cohort is cancelled: its enrolments are, with the reason, and
+    // its trainees are free for another cohort on the same dates.
+    let cancelled = centre
+        .ok(
+            &format!("/v1/training/cohorts/{cohort}:transition"),
+            &op,
+            json!({"status": "CANCELLED"}),
+        )
+        .await;
+    assert_eq!(
+        (
+            cancelled["seatsTaken"].clone(),
+            cancelled["waitlisted"].clone()
+        ),
+        (json!(0), json!(0))
+    );
+    let second = enrolments[1]["id"].as_str().expect("id");
+    let e = app
+        .get(&format!("/v1/training/enrollments/{second}"), &op)
+        .await;
+    assert_eq!(status_of(&e), "CANCELLED");
+    assert_eq!(e.body["statusReason"], "the cohort was cancelled");
+    let again = centre.cohort(&course, 2, json!({})).await;
+    assert_eq!(
+        status_of(&centre.enrol(&op, &trainees[1], &again).await),
+        "CONFIRMED"
+    );
 }
 
 async fn enrolment_rules_refuse_with_the_reason(engine: Engine) {

@@ -243,15 +243,20 @@ where
             detail: None,
         })
         .await?;
-        if next.status == Status::Finished && current.status != Status::Finished {
-            crate::enrollment::grpc::settle_cohort(&mut tx, principal, &next).await?;
+        if next.status != current.status {
+            match next.status {
+                Status::Finished => {
+                    crate::enrollment::grpc::settle_cohort(&mut tx, principal, &next).await?;
+                }
+                Status::Cancelled => {
+                    crate::enrollment::grpc::cancel_cohort(&mut tx, principal, &next).await?;
+                }
+                _ => {}
+            }
         }
-        let promoted = crate::enrollment::grpc::fill_seats(&mut tx, principal, &next).await?;
-        let after = if promoted > 0 {
-            store::get(&mut tx, id).await?.unwrap_or(next)
-        } else {
-            next
-        };
+        crate::enrollment::grpc::fill_seats(&mut tx, principal, &next).await?;
+        // The counters as the moves above left them.
+        let after = store::get(&mut tx, id).await?.unwrap_or(next);
         Ok((tx, to_proto(&after)))
     })
     .await?;

@@ -213,6 +213,23 @@ pub async fn promote_seat(conn: &mut AnyConnection, id: &str, now: i64) -> Resul
     Ok(done.rows_affected() == 1)
 }
 
+/// A cancelled cohort's counters and company places, back to zero.
+pub async fn empty(conn: &mut AnyConnection, id: &str, now: i64) -> Result<(), Error> {
+    sqlx::query(
+        "UPDATE cohorts SET seats_taken = 0, waitlisted = 0, revision = revision + 1, \
+         update_time = $2 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM company_places WHERE cohort_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Takes one of a company's places in a cohort with a quota; `false` when
 /// the company has as many as the quota allows.
 pub async fn take_company_place(

@@ -724,16 +724,52 @@ pub async fn settle(
 }
 
 /// A cohort has finished: every seat holder's course ends by its
-/// attendance.
+/// attendance; an offer still open lapses.
 pub async fn settle_cohort(
     tx: &mut Tx,
     principal: &Principal,
     cohort: &cohorts::Stored,
 ) -> Result<(), Error> {
-    for e in store::seated(tx, &cohort.id).await? {
+    for e in store::in_cohort(tx, &cohort.id, &[Status::Offered]).await? {
+        lapse(tx, principal, &e).await?;
+    }
+    for e in store::in_cohort(tx, &cohort.id, &[Status::Confirmed]).await? {
         settle(tx, principal, &e, cohort).await?;
     }
     Ok(())
+}
+
+/// A cohort was cancelled: every seat, offer and place in line with it is
+/// cancelled, each an event, and its counters and company places go to
+/// zero.
+pub async fn cancel_cohort(
+    tx: &mut Tx,
+    principal: &Principal,
+    cohort: &cohorts::Stored,
+) -> Result<(), Error> {
+    let now = tx.now();
+    let holding = [Status::Confirmed, Status::Offered, Status::Waitlisted];
+    for current in store::in_cohort(tx, &cohort.id, &holding).await? {
+        let mut after = current.clone();
+        after.status = Status::Cancelled;
+        after.status_reason = "the cohort was cancelled".into();
+        after.offer_expire_time = None;
+        after.revision += 1;
+        after.update_time = now.max(current.update_time);
+        if !store::update(tx, &after, current.revision).await? {
+            return Err(Error::Conflict);
+        }
+        event(
+            tx,
+            principal,
+            "enrollment.cancelled",
+            Some(&current),
+            &after,
+            Some(serde_json::json!({"reason": after.status_reason})),
+        )
+        .await?;
+    }
+    cohorts::empty(tx, &cohort.id, now).await
 }
 
 /// Reads an enrolment for a handler of another module, as `p` may see it.

@@ -180,15 +180,21 @@ pub async fn completed_courses(
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
-/// A cohort's enrolments holding a seat (CONFIRMED).
-pub async fn seated(conn: &mut AnyConnection, cohort: &str) -> Result<Vec<Stored>, Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM enrollments WHERE cohort_id = $1 AND status = 'CONFIRMED' \
-         ORDER BY create_time, id"
+/// A cohort's enrolments in any of `statuses`, oldest first.
+pub async fn in_cohort(
+    conn: &mut AnyConnection,
+    cohort: &str,
+    statuses: &[Status],
+) -> Result<Vec<Stored>, Error> {
+    let mut c = Conditions::new();
+    c.push("cohort_id = {}", [cohort]);
+    let marks = vec!["{}"; statuses.len()].join(", ");
+    c.push(
+        &format!("status IN ({marks})"),
+        statuses.iter().map(|s| Value::Text(s.as_str_name().into())),
     );
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(cohort)
-        .fetch_all(conn)
+    let rows: Vec<Row> = c
+        .fetch(conn, COLUMNS, "enrollments", "create_time, id", i64::MAX)
         .await?;
     rows.into_iter().map(decode).collect()
 }
