@@ -37,15 +37,20 @@ pub fn id(raw: &str, prefix: &str, what: &str) -> Result<String, String> {
     }
 }
 
-/// An institute's directory code: 2 to 16 upper-case letters or digits,
-/// starting with a letter.
+/// Whether `code` is an institute's directory code as written: 2 to 16
+/// upper-case letters or digits, starting with a letter.
+pub fn is_institute_code(code: &str) -> bool {
+    (2..=16).contains(&code.len())
+        && code.starts_with(|ch: char| ch.is_ascii_uppercase())
+        && code
+            .chars()
+            .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit())
+}
+
+/// An institute's directory code (trimmed), or what is wrong with it.
 pub fn institute_code(raw: &str) -> Result<String, String> {
     let c = raw.trim();
-    let valid = (2..=16).contains(&c.len())
-        && c.starts_with(|ch: char| ch.is_ascii_uppercase())
-        && c.chars()
-            .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit());
-    if valid {
+    if is_institute_code(c) {
         Ok(c.to_string())
     } else {
         Err("must be an institute's directory code, e.g. GJTP".into())

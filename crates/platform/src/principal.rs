@@ -53,12 +53,7 @@ impl Role {
             None if raw == "reviewer" => Ok(Role::Reviewer),
             None if raw == "public" => Ok(Role::Public),
             Some(("institute", code)) => {
-                let ok = (2..=16).contains(&code.len())
-                    && code.starts_with(|c: char| c.is_ascii_uppercase())
-                    && code
-                        .chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-                if ok {
+                if crate::check::is_institute_code(code) {
                     Ok(Role::Institute(code.to_string()))
                 } else {
                     Err(format!(

@@ -143,18 +143,10 @@ pub fn check(input: &pb::Programme) -> Result<pb::Programme, Error> {
         );
     }
     for (i, code) in input.advisor_institutes.iter().enumerate() {
-        let c = code.trim();
-        let valid = (2..=16).contains(&c.len())
-            && c.starts_with(|ch: char| ch.is_ascii_uppercase())
-            && c.chars()
-                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit());
-        if !valid {
-            v.add(
-                format!("programme.advisorInstitutes[{i}]"),
-                "must be an institute's directory code, e.g. GJTP",
-            );
-        } else if !out.advisor_institutes.iter().any(|o| o == c) {
-            out.advisor_institutes.push(c.to_string());
+        match gearshift_platform::check::institute_code(code) {
+            Err(e) => v.add(format!("programme.advisorInstitutes[{i}]"), e),
+            Ok(c) if !out.advisor_institutes.contains(&c) => out.advisor_institutes.push(c),
+            Ok(_) => {}
         }
     }
     check_review(input, &mut out, &mut v);

@@ -399,20 +399,7 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-/// An institute's directory code: a capital letter, then 1 to 15 capital
-/// letters or digits (as the registry's directory has them).
-pub fn institute_code(raw: &str) -> Result<String, String> {
-    let t = raw.trim();
-    if (2..=16).contains(&t.len())
-        && t.starts_with(|c: char| c.is_ascii_uppercase())
-        && t.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    {
-        Ok(t.to_string())
-    } else {
-        Err("must be an institute's directory code, e.g. KETI".into())
-    }
-}
+pub use gearshift_platform::check::institute_code;
 
 /// Whether a resolved ticket may still be reopened at `now`.
 pub fn check_reopen(ticket: &Ticket, now: i64, reopen_days: u32) -> Result<(), Error> {
