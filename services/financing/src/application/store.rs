@@ -1,10 +1,9 @@
 //! The applications' SQL. The record is stored as its encoded message.
 
-use base64::Engine as _;
 use gearshift_platform::Error;
+use gearshift_platform::sql::{decode_message, encode_message};
 use gearshift_proto::financing::v1 as pb;
 use pb::application::Status;
-use prost::Message as _;
 use sqlx::AnyConnection;
 
 use super::rules::is_active;
@@ -40,13 +39,10 @@ const COLUMNS: &str =
     "id, status, content, create_time, update_time, submit_time, revision, submitted_by";
 
 fn decode(r: Row) -> Result<Stored, Error> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&r.content)
-        .map_err(Error::internal)?;
     Ok(Stored {
         status: Status::from_str_name(&r.status)
             .ok_or_else(|| Error::internal(anyhow::anyhow!("unknown status {:?}", r.status)))?,
-        body: pb::Application::decode(bytes.as_slice()).map_err(Error::internal)?,
+        body: decode_message(&r.content)?,
         id: r.id,
         create_time: r.create_time,
         update_time: r.update_time,
@@ -54,10 +50,6 @@ fn decode(r: Row) -> Result<Stored, Error> {
         revision: r.revision,
         submitted_by: r.submitted_by,
     })
-}
-
-fn encode(a: &pb::Application) -> String {
-    base64::engine::general_purpose::STANDARD.encode(a.encode_to_vec())
 }
 
 /// The columns the figures read, taken from the record.
@@ -109,7 +101,7 @@ pub async fn insert(conn: &mut AnyConnection, a: &Stored) -> Result<bool, Error>
     .bind(a.status.as_str_name())
     .bind(i64::from(is_active(a.status)))
     .bind(a.body.requested_amount_won)
-    .bind(encode(&a.body))
+    .bind(encode_message(&a.body))
     .bind(a.create_time)
     .bind(a.update_time)
     .bind(a.submit_time)
@@ -137,7 +129,7 @@ pub async fn update(conn: &mut AnyConnection, a: &Stored, expected: i64) -> Resu
     .bind(a.status.as_str_name())
     .bind(i64::from(is_active(a.status)))
     .bind(a.body.requested_amount_won)
-    .bind(encode(&a.body))
+    .bind(encode_message(&a.body))
     .bind(a.update_time)
     .bind(a.submit_time)
     .bind(a.revision)

@@ -1,9 +1,8 @@
 //! The programmes' SQL. The record is stored as its encoded message.
 
-use base64::Engine as _;
 use gearshift_platform::Error;
+use gearshift_platform::sql::{decode_message, encode_message};
 use gearshift_proto::financing::v1 as pb;
-use prost::Message as _;
 use sqlx::AnyConnection;
 
 /// A programme as stored: the message (without id, status, times and
@@ -32,10 +31,7 @@ const COLUMNS: &str = "id, status, content, create_time, update_time, revision";
 
 /// A programme's stored `content` column, decoded.
 pub fn decode_content(content: &str) -> Result<pb::Programme, Error> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(content)
-        .map_err(Error::internal)?;
-    pb::Programme::decode(bytes.as_slice()).map_err(Error::internal)
+    decode_message(content)
 }
 
 fn decode(r: Row) -> Result<Stored, Error> {
@@ -50,10 +46,6 @@ fn decode(r: Row) -> Result<Stored, Error> {
     })
 }
 
-fn encode(p: &pb::Programme) -> String {
-    base64::engine::general_purpose::STANDARD.encode(p.encode_to_vec())
-}
-
 pub async fn insert(conn: &mut AnyConnection, p: &Stored) -> Result<(), Error> {
     sqlx::query(
         "INSERT INTO programmes (id, status, content, create_time, update_time, revision) \
@@ -61,7 +53,7 @@ pub async fn insert(conn: &mut AnyConnection, p: &Stored) -> Result<(), Error> {
     )
     .bind(&p.id)
     .bind(p.status.as_str_name())
-    .bind(encode(&p.body))
+    .bind(encode_message(&p.body))
     .bind(p.create_time)
     .bind(p.update_time)
     .bind(p.revision)
@@ -77,7 +69,7 @@ pub async fn update(conn: &mut AnyConnection, p: &Stored, expected: i64) -> Resu
     )
     .bind(&p.id)
     .bind(p.status.as_str_name())
-    .bind(encode(&p.body))
+    .bind(encode_message(&p.body))
     .bind(p.update_time)
     .bind(p.revision)
     .bind(expected)

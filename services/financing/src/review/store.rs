@@ -1,28 +1,15 @@
 //! The reviews' SQL: a row per assigned reviewer, the review as its
 //! encoded message.
 
-use base64::Engine as _;
 use gearshift_platform::Error;
-use gearshift_platform::sql::{Conditions, Value};
+use gearshift_platform::sql::{Conditions, Value, decode_message, encode_message};
 use gearshift_proto::financing::v1 as pb;
-use prost::Message as _;
 use sqlx::AnyConnection;
 
 #[derive(sqlx::FromRow)]
 struct Row {
     application_id: String,
     content: String,
-}
-
-fn decode(content: &str) -> Result<pb::Review, Error> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(content)
-        .map_err(Error::internal)?;
-    pb::Review::decode(bytes.as_slice()).map_err(Error::internal)
-}
-
-fn encode(r: &pb::Review) -> String {
-    base64::engine::general_purpose::STANDARD.encode(r.encode_to_vec())
 }
 
 fn state(r: &pb::Review) -> &'static str {
@@ -45,7 +32,7 @@ pub async fn insert(
     .bind(application_id)
     .bind(&review.reviewer)
     .bind(state(review))
-    .bind(encode(review))
+    .bind(encode_message(review))
     .bind(now)
     .execute(conn)
     .await?;
@@ -65,7 +52,7 @@ pub async fn submit(
     .bind(application_id)
     .bind(&review.reviewer)
     .bind(state(review))
-    .bind(encode(review))
+    .bind(encode_message(review))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -80,7 +67,7 @@ pub async fn of(conn: &mut AnyConnection, application_id: &str) -> Result<Vec<pb
     .bind(application_id)
     .fetch_all(conn)
     .await?;
-    rows.iter().map(|r| decode(&r.content)).collect()
+    rows.iter().map(|r| decode_message(&r.content)).collect()
 }
 
 /// The reviews of several applications at once (a page of a list), by
@@ -109,7 +96,7 @@ pub async fn of_many(
         )
         .await?;
     for row in rows {
-        let review = decode(&row.content)?;
+        let review = decode_message::<pb::Review>(&row.content)?;
         out.entry(row.application_id).or_default().push(review);
     }
     Ok(out)
