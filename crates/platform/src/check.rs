@@ -37,6 +37,13 @@ pub fn id(raw: &str, prefix: &str, what: &str) -> Result<String, String> {
     }
 }
 
+/// [`id`] for a request's field: a 400 naming `field` when it is not one.
+pub fn require_id(field: &str, raw: &str, prefix: &str, what: &str) -> Result<(), crate::Error> {
+    id(raw, prefix, what)
+        .map(drop)
+        .map_err(|e| crate::Error::invalid(field, e))
+}
+
 /// Whether `code` is an institute's directory code as written: 2 to 16
 /// upper-case letters or digits, starting with a letter.
 pub fn is_institute_code(code: &str) -> bool {

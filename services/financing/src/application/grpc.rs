@@ -1,6 +1,7 @@
 //! The applications' gRPC handlers: a company drafts and submits; the
 //! registry is asked about eligibility before anything is written.
 
+use gearshift_platform::check::require_id;
 use gearshift_platform::error::Reason as _;
 use gearshift_platform::idempotency::Idempotency;
 use gearshift_platform::write::{Tx, write};
@@ -38,14 +39,7 @@ fn not_found(id: &str) -> Error {
 }
 
 fn application_id(id: &str) -> Result<(), Error> {
-    if ids::is_valid("fap", id) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "id",
-            "is not an application id (fap_ followed by 26 characters)",
-        ))
-    }
+    require_id("id", id, "fap", "an application")
 }
 
 /// An application with what reading it needs: its programme and reviews.
@@ -140,12 +134,12 @@ pub async fn create(
         .as_ref()
         .ok_or_else(|| Error::invalid("application", "is required"))?;
     programme_id("application.programmeId", &input.programme_id)?;
-    if !ids::is_valid("sup", &input.supplier_id) {
-        return Err(Error::invalid(
-            "application.supplierId",
-            "is not a supplier id (sup_ followed by 26 characters)",
-        ));
-    }
+    require_id(
+        "application.supplierId",
+        &input.supplier_id,
+        "sup",
+        "a supplier",
+    )?;
     match &principal.role {
         Role::Operator => {}
         Role::Supplier(own) if own == &input.supplier_id => {}
@@ -379,11 +373,8 @@ pub async fn list(
     if !req.programme_id.is_empty() {
         programme_id("programmeId", &req.programme_id)?;
     }
-    if !req.supplier_id.is_empty() && !ids::is_valid("sup", &req.supplier_id) {
-        return Err(Error::invalid(
-            "supplierId",
-            "is not a supplier id (sup_ followed by 26 characters)",
-        ));
+    if !req.supplier_id.is_empty() {
+        require_id("supplierId", &req.supplier_id, "sup", "a supplier")?;
     }
     let status = match Status::try_from(req.status) {
         Ok(Status::Unspecified) => None,

@@ -54,14 +54,7 @@ pub fn not_found(id: &str) -> Error {
 }
 
 pub fn programme_id(field: &str, id: &str) -> Result<(), Error> {
-    if ids::is_valid("fpg", id) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            field,
-            "is not a programme id (fpg_ followed by 26 characters)",
-        ))
-    }
+    gearshift_platform::check::require_id(field, id, "fpg", "a programme")
 }
 
 /// A draft is the operators' business: to anyone else it does not exist.

@@ -37,9 +37,7 @@ pub fn not_found(id: &str) -> Error {
 }
 
 pub fn cohort_id(field: &str, id: &str) -> Result<(), Error> {
-    gearshift_platform::check::id(id, "coh", "a cohort")
-        .map(|_| ())
-        .map_err(|e| Error::invalid(field, e))
+    gearshift_platform::check::require_id(field, id, "coh", "a cohort")
 }
 
 fn snapshot(c: &Stored) -> serde_json::Value {

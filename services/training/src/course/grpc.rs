@@ -33,9 +33,7 @@ pub fn not_found(id: &str) -> Error {
 }
 
 pub fn course_id(field: &str, id: &str) -> Result<(), Error> {
-    gearshift_platform::check::id(id, "crs", "a course")
-        .map(|_| ())
-        .map_err(|e| Error::invalid(field, e))
+    gearshift_platform::check::require_id(field, id, "crs", "a course")
 }
 
 /// Whether `p` teaches `course` (its institute) or runs the programme.

@@ -55,9 +55,7 @@ pub fn not_found(id: &str) -> Error {
 }
 
 fn enrollment_id(field: &str, id: &str) -> Result<(), Error> {
-    gearshift_platform::check::id(id, "enr", "an enrollment")
-        .map(|_| ())
-        .map_err(|e| Error::invalid(field, e))
+    gearshift_platform::check::require_id(field, id, "enr", "an enrollment")
 }
 
 /// Operators, the trainee's company, and the teaching institute read an

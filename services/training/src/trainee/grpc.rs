@@ -30,9 +30,7 @@ pub fn not_found(id: &str) -> Error {
 }
 
 pub fn trainee_id(field: &str, id: &str) -> Result<(), Error> {
-    gearshift_platform::check::id(id, "trn", "a trainee")
-        .map(|_| ())
-        .map_err(|e| Error::invalid(field, e))
+    gearshift_platform::check::require_id(field, id, "trn", "a trainee")
 }
 
 /// Whether `p` may see trainee `t`'s personal data; anyone else is told
@@ -137,11 +135,8 @@ pub async fn list(
 ) -> Result<pb::ListTraineesResponse, Error> {
     let principal = Principal::from_request(&request)?;
     let req = request.get_ref();
-    if !req.supplier_id.is_empty() && !ids::is_valid("sup", &req.supplier_id) {
-        return Err(Error::invalid(
-            "supplierId",
-            "is not a supplier id (sup_ followed by 26 characters)",
-        ));
+    if !req.supplier_id.is_empty() {
+        gearshift_platform::check::require_id("supplierId", &req.supplier_id, "sup", "a supplier")?;
     }
     let scope = match &principal.role {
         Role::Operator => Scope::All,
