@@ -29,10 +29,13 @@ fn newest(marks: &[Mark]) -> BTreeMap<&str, &Mark> {
 /// The share of `session_days` attended (0 to 100, rounded down), by the
 /// newest record of each day; days without a record count as absent.
 pub fn percent(session_days: &[String], marks: &[Mark]) -> i32 {
+    share(session_days, &newest(marks))
+}
+
+fn share(session_days: &[String], newest: &BTreeMap<&str, &Mark>) -> i32 {
     if session_days.is_empty() {
         return 0;
     }
-    let newest = newest(marks);
     let attended = session_days
         .iter()
         .filter(|d| newest.get(d.as_str()).is_some_and(|m| m.present))
@@ -43,9 +46,9 @@ pub fn percent(session_days: &[String], marks: &[Mark]) -> i32 {
 /// How a seat holder's course ended: never attended is NO_SHOW; at least
 /// `threshold` % is COMPLETED; anything else INCOMPLETE.
 pub fn outcome(session_days: &[String], marks: &[Mark], threshold: i32) -> (Status, i32) {
-    let p = percent(session_days, marks);
-    let attended_any = newest(marks).values().any(|m| m.present);
-    let status = if !attended_any {
+    let newest = newest(marks);
+    let p = share(session_days, &newest);
+    let status = if !newest.values().any(|m| m.present) {
         Status::NoShow
     } else if p >= threshold {
         Status::Completed
