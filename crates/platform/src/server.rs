@@ -229,6 +229,16 @@ impl<S> tower::Layer<S> for RedMetricsLayer {
     }
 }
 
+/// `grpc_server_requests_total` and `grpc_server_duration_seconds` by method and code.
+static GRPC_RED: std::sync::LazyLock<crate::metrics::Red> = std::sync::LazyLock::new(|| {
+    crate::metrics::Red::new(
+        "grpc_server_requests_total",
+        "grpc_server_duration_seconds",
+        "method",
+        "code",
+    )
+});
+
 #[derive(Clone, Debug)]
 pub struct RedMetrics<S> {
     inner: S,
@@ -274,14 +284,11 @@ where
                         .headers()
                         .get("grpc-status")
                         .and_then(|v| v.to_str().ok())
-                        .unwrap_or("0")
-                        .to_string(),
-                    Err(_) => "2".to_string(),
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0),
+                    Err(_) => 2,
                 };
-                let labels = [("method", method), ("code", code)];
-                metrics::counter!("grpc_server_requests_total", &labels).increment(1);
-                metrics::histogram!("grpc_server_duration_seconds", &labels)
-                    .record(started.elapsed().as_secs_f64());
+                GRPC_RED.record(&method, code, started.elapsed());
             }
             result
         };

@@ -111,20 +111,50 @@ struct LocalTrace {
 
 impl LocalTrace {
     fn random_span_id() -> [u8; 8] {
-        let mut id = [0u8; 8];
-        // Trace ids correlate, they guard nothing: a failed random source
-        // leaves zeros, which the format check below treats as no trace.
-        let _ = getrandom::fill(&mut id);
+        trace_random().to_ne_bytes()
+    }
+
+    fn random_trace_id() -> [u8; 16] {
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&trace_random().to_ne_bytes());
+        id[8..].copy_from_slice(&trace_random().to_ne_bytes());
         id
     }
 
     fn traceparent(&self) -> String {
-        format!(
-            "00-{}-{}-01",
-            crate::idempotency::hex(&self.trace_id),
-            crate::idempotency::hex(&self.span_id)
-        )
+        let mut out = String::with_capacity(55);
+        out.push_str("00-");
+        out.push_str(&crate::idempotency::hex(&self.trace_id));
+        out.push('-');
+        out.push_str(&crate::idempotency::hex(&self.span_id));
+        out.push_str("-01");
+        out
     }
+}
+
+/// A random 64-bit number for trace and span ids: wyrand over a per-thread
+/// state seeded once from the OS. Trace ids correlate, they guard nothing,
+/// so a fast generator is enough; two `getrandom` system calls per request
+/// were ~2 % of the gateway's CPU (BENCHMARKS.md). Never zero, so an id is
+/// never the all-zero "no trace" value.
+fn trace_random() -> u64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut seed = [0u8; 8];
+            // Without an OS source, the thread's address still differs per thread.
+            if getrandom::fill(&mut seed).is_err() {
+                seed = (&seed as *const _ as u64).to_ne_bytes();
+            }
+            u64::from_ne_bytes(seed)
+        });
+    }
+    STATE.with(|state| {
+        let s = state.get().wrapping_add(0xa076_1d64_78bd_642f);
+        state.set(s);
+        let t = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
+        (((t >> 64) as u64) ^ (t as u64)) | 1
+    })
 }
 
 /// `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`, with a non-zero trace id.
@@ -165,11 +195,7 @@ where
             .scope()
             .skip(1)
             .find_map(|s| s.extensions().get::<LocalTrace>().map(|t| t.trace_id));
-        let trace_id = inherited.unwrap_or_else(|| {
-            let mut id = [0u8; 16];
-            let _ = getrandom::fill(&mut id);
-            id
-        });
+        let trace_id = inherited.unwrap_or_else(LocalTrace::random_trace_id);
         span.extensions_mut().insert(LocalTrace {
             trace_id,
             span_id: LocalTrace::random_span_id(),
@@ -346,6 +372,33 @@ impl Extractor for HeaderExtractor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trace_ids_are_distinct_across_requests_and_threads() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let id = LocalTrace::random_trace_id();
+            assert_ne!(id, [0u8; 16]);
+            assert!(seen.insert(id), "a trace id came twice");
+        }
+        let other: Vec<[u8; 16]> =
+            std::thread::spawn(|| (0..10_000).map(|_| LocalTrace::random_trace_id()).collect())
+                .join()
+                .unwrap();
+        assert!(
+            other.iter().all(|id| seen.insert(*id)),
+            "threads repeat ids"
+        );
+        let trace = LocalTrace {
+            trace_id: [0xab; 16],
+            span_id: [0x01; 8],
+        };
+        assert_eq!(
+            trace.traceparent(),
+            format!("00-{}-{}-01", "ab".repeat(16), "01".repeat(8))
+        );
+        assert_eq!(parse_traceparent(&trace.traceparent()), Some([0xab; 16]));
+    }
 
     #[test]
     fn trace_ids_do_not_depend_on_the_log_level() {

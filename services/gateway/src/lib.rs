@@ -10,6 +10,7 @@
 
 pub mod browser;
 pub mod iam;
+pub mod json;
 pub mod openapi;
 pub mod problem;
 pub mod routes;

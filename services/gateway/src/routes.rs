@@ -82,12 +82,12 @@ impl PathTemplate {
             Some(verb) => rest.strip_suffix(verb.as_str())?.strip_suffix(':')?,
             None => rest,
         };
-        let parts: Vec<&str> = rest.split('/').collect();
-        if parts.len() != self.segments.len() {
-            return None;
-        }
+        // Tried against every route in turn: nothing is allocated until a
+        // variable is bound.
+        let mut parts = rest.split('/');
         let mut bound = Vec::new();
-        for (segment, part) in self.segments.iter().zip(parts) {
+        for segment in &self.segments {
+            let part = parts.next()?;
             match segment {
                 Segment::Literal(lit) if lit == part => {}
                 Segment::Literal(_) => return None,
@@ -103,6 +103,9 @@ impl PathTemplate {
                     bound.push((field.clone(), value.into_owned()));
                 }
             }
+        }
+        if parts.next().is_some() {
+            return None;
         }
         Some(bound)
     }
@@ -145,7 +148,10 @@ pub struct Route {
     pub body: BodyRule,
     pub rpc: MethodDescriptor,
     /// `/package.Service/Method`
-    pub grpc_path: String,
+    /// `/package.Service/Method`, the gRPC request path.
+    pub grpc_path: http::uri::PathAndQuery,
+    /// The request span's name: `GET /v1/suppliers/{id}`.
+    pub span_name: String,
     /// Callable without an API key (`gearshift.api.public` on the RPC).
     pub public: bool,
 }
@@ -206,10 +212,14 @@ pub fn load(pool: &DescriptorPool, services: &[&str]) -> anyhow::Result<Vec<Rout
             let public = public_ext.as_ref().is_some_and(|ext| {
                 options.has_extension(ext) && options.get_extension(ext).as_bool() == Some(true)
             });
+            let grpc_path = format!("/{}/{}", service.full_name(), method.name())
+                .parse()
+                .with_context(|| format!("{}: not a gRPC path", method.full_name()))?;
             routes.push(Route {
                 public,
+                span_name: format!("{http_method} {}", template.raw),
                 http_method,
-                grpc_path: format!("/{}/{}", service.full_name(), method.name()),
+                grpc_path,
                 template,
                 body,
                 rpc: method,

@@ -12,16 +12,14 @@
 // failed request, so its size costs nothing that matters.
 #![allow(clippy::result_large_err)]
 
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use axum::response::{IntoResponse, Response};
 use bytes::{Buf, Bytes};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use prost::Message as _;
-use prost_reflect::{
-    DeserializeOptions, DynamicMessage, Kind, MessageDescriptor, SerializeOptions,
-};
+use prost_reflect::{DeserializeOptions, DynamicMessage, Kind, MessageDescriptor};
+use serde::Serialize as _;
 use serde_json::{Map, Value};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataMap, MetadataValue};
@@ -29,6 +27,17 @@ use tonic::metadata::{MetadataMap, MetadataValue};
 use crate::problem::{Problem, Violation};
 use crate::routes::{BodyRule, Route};
 use crate::{Backend, GatewayState};
+
+/// `http_server_requests_total` and `http_server_duration_seconds` by route and status.
+static HTTP_RED: std::sync::LazyLock<gearshift_platform::metrics::Red> =
+    std::sync::LazyLock::new(|| {
+        gearshift_platform::metrics::Red::new(
+            "http_server_requests_total",
+            "http_server_duration_seconds",
+            "route",
+            "status",
+        )
+    });
 
 /// Handles every request that is not one of the gateway's own pages.
 pub async fn handle(state: &GatewayState, request: http::Request<axum::body::Body>) -> Response {
@@ -45,13 +54,11 @@ pub async fn handle(state: &GatewayState, request: http::Request<axum::body::Bod
     let (response, route) =
         tracing::Instrument::instrument(route_and_call(state, request), span.clone()).await;
     span.record("http.response.status_code", response.status().as_u16());
-    let labels = [
-        ("route", route.unwrap_or("unmatched").to_string()),
-        ("status", response.status().as_u16().to_string()),
-    ];
-    metrics::counter!("http_server_requests_total", &labels).increment(1);
-    metrics::histogram!("http_server_duration_seconds", &labels)
-        .record(started.elapsed().as_secs_f64());
+    HTTP_RED.record(
+        route.unwrap_or("unmatched"),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
     response
 }
 
@@ -92,10 +99,7 @@ async fn route_and_call(
         }
     };
     let span = tracing::Span::current();
-    span.record(
-        "otel.name",
-        format!("{} {}", route.http_method, route.template.raw),
-    );
+    span.record("otel.name", route.span_name.as_str());
     span.record("http.route", route.template.raw.as_str());
     let response = match call(state, route, bound, &parts, body).await {
         Ok(response) => response,
@@ -153,28 +157,29 @@ async fn call(
 
     let backend = state
         .backends
-        .get(&route.service_name())
+        .get(route.rpc.parent_service().full_name())
         .ok_or_else(|| internal("no backend for service"))?;
     let output = invoke(backend, route, input, metadata, state.request_timeout).await?;
 
-    let mut buf = Vec::with_capacity(256);
-    let mut ser = serde_json::Serializer::new(&mut buf);
-    output
-        .serialize_with_options(
-            &mut ser,
-            &SerializeOptions::new().skip_default_fields(false),
-        )
-        .map_err(|_| internal("response encoding"))?;
+    let desc = route.rpc.output();
+    let mut buf = Vec::with_capacity(256 + output.len() * 2);
+    let reply = crate::json::Reply {
+        desc: &desc,
+        bytes: &output,
+    };
+    reply
+        .serialize(&mut serde_json::Serializer::new(&mut buf))
+        .map_err(|e| {
+            tracing::error!(error = %e, "the service's reply could not be written as JSON");
+            internal("response encoding")
+        })?;
     let mut response = (StatusCode::OK, buf).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    if let Some(etag) = output
-        .get_field_by_name("etag")
-        .and_then(|v| v.as_str().map(str::to_string))
-        .filter(|e| !e.is_empty())
+    if let Some(etag) = crate::json::string_field(&desc, &output, "etag").filter(|e| !e.is_empty())
         && let Ok(v) = HeaderValue::from_str(&format!("\"{etag}\""))
     {
         headers.insert(header::ETAG, v);
@@ -530,13 +535,12 @@ async fn invoke(
     input: DynamicMessage,
     metadata: MetadataMap,
     timeout: Duration,
-) -> Result<DynamicMessage, Problem> {
-    let path =
-        http::uri::PathAndQuery::from_str(&route.grpc_path).map_err(|_| internal("grpc path"))?;
+) -> Result<Bytes, Problem> {
+    let path = route.grpc_path.clone();
     let mut request = tonic::Request::from_parts(metadata, tonic::Extensions::default(), input);
     // The deadline travels as `grpc-timeout`; the service stops work past it.
     request.set_timeout(timeout);
-    let call = unary(backend.clone(), path, route.rpc.output(), request);
+    let call = unary(backend.clone(), path, request);
     let started = tokio::time::Instant::now();
     let result = tokio::time::timeout(timeout, call).await;
     // The service, or the channel, may notice the same deadline a moment
@@ -571,35 +575,33 @@ fn deadline_exceeded(timeout: Duration) -> Problem {
 async fn unary(
     backend: Backend,
     path: http::uri::PathAndQuery,
-    output: MessageDescriptor,
     request: tonic::Request<DynamicMessage>,
-) -> Result<DynamicMessage, tonic::Status> {
+) -> Result<Bytes, tonic::Status> {
     let mut grpc = tonic::client::Grpc::new(backend);
     grpc.ready()
         .await
         .map_err(|e| tonic::Status::unavailable(format!("the service is unavailable: {e}")))?;
-    let response = grpc.unary(request, path, DynamicCodec { output }).await?;
+    let response = grpc.unary(request, path, DynamicCodec).await?;
     Ok(response.into_inner())
 }
 
-/// A codec for messages known only by descriptor.
+/// Sends a message known only by descriptor; keeps the reply's protobuf
+/// bytes, which `json::Reply` writes as JSON without decoding them first.
 #[derive(Clone)]
-struct DynamicCodec {
-    output: MessageDescriptor,
-}
+struct DynamicCodec;
 
 impl Codec for DynamicCodec {
     type Encode = DynamicMessage;
-    type Decode = DynamicMessage;
+    type Decode = Bytes;
     type Encoder = DynamicEncoder;
-    type Decoder = DynamicDecoder;
+    type Decoder = RawDecoder;
 
     fn encoder(&mut self) -> Self::Encoder {
         DynamicEncoder
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        DynamicDecoder(self.output.clone())
+        RawDecoder
     }
 }
 
@@ -615,16 +617,13 @@ impl Encoder for DynamicEncoder {
     }
 }
 
-struct DynamicDecoder(MessageDescriptor);
+struct RawDecoder;
 
-impl Decoder for DynamicDecoder {
-    type Item = DynamicMessage;
+impl Decoder for RawDecoder {
+    type Item = Bytes;
     type Error = tonic::Status;
 
     fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Self::Error> {
-        let bytes = src.copy_to_bytes(src.remaining());
-        DynamicMessage::decode(self.0.clone(), bytes)
-            .map(Some)
-            .map_err(|e| tonic::Status::internal(format!("decoding the response: {e}")))
+        Ok(Some(src.copy_to_bytes(src.remaining())))
     }
 }
