@@ -81,6 +81,12 @@ struct Args {
     /// put in front of the same registry.
     #[arg(long)]
     peer_gateway: Option<PathBuf>,
+    /// Matrix rounds per row: gateway, direct and peer run one after another
+    /// in each round, and the row shows the round with the median
+    /// gateway/direct ratio, with the range of ratios beside it (this 2-core
+    /// machine varies ±20 % between runs of the same binary).
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
 }
 
 /// Filtered list pages the `list` load asks for, each measured on its own.
@@ -457,65 +463,82 @@ async fn matrix(
                     }
                 }
             };
-            let gateway = {
-                let (http, base, url_for) = (http.clone(), server.http.clone(), url_for.clone());
-                let auth = Arc::new(format!("Bearer {admin}"));
-                load("gateway", concurrency, args.seconds, move |i| {
-                    let (http, url, auth) = (http.clone(), url_for(&base, i), auth.clone());
-                    async move { http_get(&http, &url, ("authorization", &auth)).await }
-                })
-                .await
-            };
-            let direct = {
-                let (channel, key, ids) = (channel.clone(), key.clone(), ids.clone());
-                load("direct", concurrency, args.seconds, move |i| {
-                    let mut client = SupplierRegistryClient::new(channel.clone());
-                    let id = ids[i % ids.len()].clone();
-                    let key = key.clone();
-                    async move {
-                        if page {
-                            let request = pb::ListSuppliersRequest {
-                                page_size: 50,
-                                ..Default::default()
-                            };
-                            client.list_suppliers(signed(request, &key)).await.is_ok()
-                        } else {
-                            client
-                                .get_supplier(signed(pb::GetSupplierRequest { id }, &key))
-                                .await
-                                .is_ok()
-                        }
-                    }
-                })
-                .await
-            };
-            let peer_stats = match &peer {
-                Some(peer) => {
-                    let (http, base, url_for) = (http.clone(), peer.1.clone(), url_for.clone());
-                    // The peer does no authentication: it forwards a principal
-                    // signed here, as the gateway would.
-                    let token = Arc::new(key.sign(&Principal {
-                        subject: "key_bench".into(),
-                        role: Role::Operator,
-                    }));
-                    Some(
-                        load("peer", concurrency, args.seconds, move |i| {
-                            let (http, url, token) =
-                                (http.clone(), url_for(&base, i), token.clone());
-                            async move {
-                                http_get(
-                                    &http,
-                                    &url,
-                                    ("grpc-metadata-x-gearshift-principal", &token),
-                                )
-                                .await
+            let mut rounds = Vec::new();
+            for _ in 0..args.rounds.max(1) {
+                let gateway = {
+                    let (http, base, url_for) =
+                        (http.clone(), server.http.clone(), url_for.clone());
+                    let auth = Arc::new(format!("Bearer {admin}"));
+                    load("gateway", concurrency, args.seconds, move |i| {
+                        let (http, url, auth) = (http.clone(), url_for(&base, i), auth.clone());
+                        async move { http_get(&http, &url, ("authorization", &auth)).await }
+                    })
+                    .await
+                };
+                let direct = {
+                    let (channel, key, ids) = (channel.clone(), key.clone(), ids.clone());
+                    load("direct", concurrency, args.seconds, move |i| {
+                        let mut client = SupplierRegistryClient::new(channel.clone());
+                        let id = ids[i % ids.len()].clone();
+                        let key = key.clone();
+                        async move {
+                            if page {
+                                let request = pb::ListSuppliersRequest {
+                                    page_size: 50,
+                                    ..Default::default()
+                                };
+                                client.list_suppliers(signed(request, &key)).await.is_ok()
+                            } else {
+                                client
+                                    .get_supplier(signed(pb::GetSupplierRequest { id }, &key))
+                                    .await
+                                    .is_ok()
                             }
-                        })
-                        .await,
-                    )
-                }
-                None => None,
+                        }
+                    })
+                    .await
+                };
+                let peer_stats = match &peer {
+                    Some(peer) => {
+                        let (http, base, url_for) = (http.clone(), peer.1.clone(), url_for.clone());
+                        // The peer does no authentication: it forwards a principal
+                        // signed here, as the gateway would.
+                        let token = Arc::new(key.sign(&Principal {
+                            subject: "key_bench".into(),
+                            role: Role::Operator,
+                        }));
+                        Some(
+                            load("peer", concurrency, args.seconds, move |i| {
+                                let (http, url, token) =
+                                    (http.clone(), url_for(&base, i), token.clone());
+                                async move {
+                                    http_get(
+                                        &http,
+                                        &url,
+                                        ("grpc-metadata-x-gearshift-principal", &token),
+                                    )
+                                    .await
+                                }
+                            })
+                            .await,
+                        )
+                    }
+                    None => None,
+                };
+                rounds.push((gateway, direct, peer_stats));
+            }
+            let ratio = |(g, d, _): &(Stats, Stats, Option<Stats>)| g.rps() / d.rps();
+            rounds.sort_by(|a, b| ratio(a).total_cmp(&ratio(b)));
+            let spread = if rounds.len() > 1 {
+                format!(
+                    " ({:.2}–{:.2})",
+                    ratio(&rounds[0]),
+                    ratio(&rounds[rounds.len() - 1])
+                )
+            } else {
+                String::new()
             };
+            let (gateway, direct, peer_stats) = rounds.swap_remove(rounds.len() / 2);
             let errors =
                 gateway.errors + direct.errors + peer_stats.as_ref().map_or(0, |p| p.errors);
             let (peer_cols, ratio_peer) = match &peer_stats {
@@ -531,7 +554,7 @@ async fn matrix(
                 None => ("– | – | –".into(), "–".into()),
             };
             println!(
-                "| {op} | {concurrency} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2} | {peer_cols} | {ratio_peer} |{}",
+                "| {op} | {concurrency} | {:.0} | {} | {} | {:.0} | {} | {} | {:.2}{spread} | {peer_cols} | {ratio_peer} |{}",
                 gateway.rps(),
                 us(gateway.percentile(0.5)),
                 us(gateway.percentile(0.99)),
