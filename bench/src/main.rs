@@ -335,7 +335,10 @@ async fn start(args: &Args) -> anyhow::Result<(Server, Duration)> {
                 "GEARSHIFT_TRAINING_ADDR",
                 format!("http://127.0.0.1:{training}"),
             )
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         if let Some(url) = &args.registry_database_url {
