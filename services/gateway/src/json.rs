@@ -239,16 +239,7 @@ fn scalar<S: Serializer>(kind: &Kind, raw: Raw<'_>, serializer: S) -> Result<S::
         (Kind::Int64, Raw::Varint(v)) => serializer.collect_str(&(v as i64)),
         (Kind::Sint64, Raw::Varint(v)) => serializer.collect_str(&zigzag64(v)),
         (Kind::Uint64, Raw::Varint(v)) => serializer.collect_str(&v),
-        (Kind::Enum(e), Raw::Varint(v)) => {
-            let number = v as i32;
-            if e.full_name() == "google.protobuf.NullValue" {
-                serializer.serialize_none()
-            } else if let Some(value) = e.get_value(number) {
-                serializer.serialize_str(value.name())
-            } else {
-                serializer.serialize_i32(number)
-            }
-        }
+        (Kind::Enum(e), Raw::Varint(v)) => enumeration(e, v as i32, serializer),
         (Kind::Fixed64, Raw::Fixed64(v)) => serializer.collect_str(&v),
         (Kind::Sfixed64, Raw::Fixed64(v)) => serializer.collect_str(&(v as i64)),
         (Kind::Double, Raw::Fixed64(v)) => float(f64::from_bits(v), serializer),
@@ -263,6 +254,22 @@ fn scalar<S: Serializer>(kind: &Kind, raw: Raw<'_>, serializer: S) -> Result<S::
             }
         }
         _ => Err(mismatch()),
+    }
+}
+
+/// An enum value by name (by number when the enum does not name it);
+/// `NullValue` is JSON's null.
+fn enumeration<S: Serializer>(
+    e: &prost_reflect::EnumDescriptor,
+    number: i32,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    if e.full_name() == "google.protobuf.NullValue" {
+        serializer.serialize_none()
+    } else if let Some(value) = e.get_value(number) {
+        serializer.serialize_str(value.name())
+    } else {
+        serializer.serialize_i32(number)
     }
 }
 
@@ -299,16 +306,7 @@ impl Serialize for Default {
             Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 | Kind::Uint64 | Kind::Fixed64 => {
                 serializer.serialize_str("0")
             }
-            Kind::Enum(e) => {
-                let number = e.default_value().number();
-                if e.full_name() == "google.protobuf.NullValue" {
-                    serializer.serialize_none()
-                } else if let Some(value) = e.get_value(number) {
-                    serializer.serialize_str(value.name())
-                } else {
-                    serializer.serialize_i32(number)
-                }
-            }
+            Kind::Enum(e) => enumeration(e, e.default_value().number(), serializer),
             Kind::Message(_) => serializer.serialize_none(),
             _ => serializer.serialize_i32(0),
         }
@@ -594,6 +592,13 @@ mod tests {
         message
     }
 
+    fn supplier() -> MessageDescriptor {
+        DescriptorPool::decode(gearshift_proto::FILE_DESCRIPTOR_SET)
+            .unwrap()
+            .get_message_by_name("gearshift.registry.v1.Supplier")
+            .unwrap()
+    }
+
     fn expected(desc: &MessageDescriptor, bytes: &[u8]) -> Result<serde_json::Value, String> {
         let message = DynamicMessage::decode(desc.clone(), bytes).map_err(|e| e.to_string())?;
         let mut out = Vec::new();
@@ -654,10 +659,7 @@ mod tests {
 
     #[test]
     fn fields_come_in_number_order_with_defaults_as_prost_reflect_orders_them() {
-        let pool = DescriptorPool::decode(gearshift_proto::FILE_DESCRIPTOR_SET).unwrap();
-        let desc = pool
-            .get_message_by_name("gearshift.registry.v1.Supplier")
-            .unwrap();
+        let desc = supplier();
         let mut rng = Rng(7);
         for _ in 0..50 {
             let message = fill(&desc, &mut rng, 0);
@@ -679,10 +681,7 @@ mod tests {
 
     #[test]
     fn a_reply_that_is_not_protobuf_is_an_error_not_a_guess() {
-        let pool = DescriptorPool::decode(gearshift_proto::FILE_DESCRIPTOR_SET).unwrap();
-        let desc = pool
-            .get_message_by_name("gearshift.registry.v1.Supplier")
-            .unwrap();
+        let desc = supplier();
         for bytes in [&b"\xff\xff\xff"[..], b"\x0a\x05ab", b"\x0b"] {
             assert!(written(&desc, bytes).is_err(), "{bytes:?}");
         }
@@ -690,10 +689,7 @@ mod tests {
 
     #[test]
     fn the_etag_is_read_from_the_reply() {
-        let pool = DescriptorPool::decode(gearshift_proto::FILE_DESCRIPTOR_SET).unwrap();
-        let desc = pool
-            .get_message_by_name("gearshift.registry.v1.Supplier")
-            .unwrap();
+        let desc = supplier();
         let mut message = DynamicMessage::new(desc.clone());
         message.set_field_by_name("etag", Value::String("W/\"3\"".into()));
         message.set_field_by_name("id", Value::String("sup_1".into()));
