@@ -153,7 +153,7 @@ fn trace_random() -> u64 {
         let s = state.get().wrapping_add(0xa076_1d64_78bd_642f);
         state.set(s);
         let t = u128::from(s) * u128::from(s ^ 0xe703_7ed1_a0b4_28db);
-        (((t >> 64) as u64) ^ (t as u64)) | 1
+        (((t >> 64) as u64) ^ (t as u64)).max(1)
     })
 }
 

@@ -147,7 +147,6 @@ pub struct Route {
     pub template: PathTemplate,
     pub body: BodyRule,
     pub rpc: MethodDescriptor,
-    /// `/package.Service/Method`
     /// `/package.Service/Method`, the gRPC request path.
     pub grpc_path: http::uri::PathAndQuery,
     /// The request span's name: `GET /v1/suppliers/{id}`.
