@@ -180,6 +180,35 @@ fn seed_supplier(i: usize) -> pb::Supplier {
     }
 }
 
+/// Runs `work(i)` for every `i` in `0..n`, from eight tasks at once (each
+/// takes every eighth `i`), and returns the results by task.
+async fn in_parallel<F, Fut, T>(n: usize, work: F) -> anyhow::Result<Vec<T>>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<T>> + Send,
+    T: Send + 'static,
+{
+    const TASKS: usize = 8;
+    let work = Arc::new(work);
+    let handles: Vec<_> = (0..TASKS)
+        .map(|t| {
+            let work = work.clone();
+            tokio::spawn(async move {
+                let mut out = Vec::new();
+                for i in (t..n).step_by(TASKS) {
+                    out.push(work(i).await?);
+                }
+                anyhow::Ok(out)
+            })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for h in handles {
+        out.extend(h.await??);
+    }
+    Ok(out)
+}
+
 /// Seeds `n` suppliers over gRPC from a few tasks at once; every third is
 /// verified and the stages are spread over the ladder.
 async fn seed(
@@ -187,60 +216,51 @@ async fn seed(
     key: &PrincipalKey,
     n: usize,
 ) -> anyhow::Result<Vec<String>> {
-    let tasks = 8;
-    let mut handles = Vec::new();
-    for t in 0..tasks {
-        let (channel, key) = (channel.clone(), key.clone());
-        handles.push(tokio::spawn(async move {
-            let mut client = SupplierRegistryClient::new(channel);
-            let mut ids = Vec::new();
-            for i in (t..n).step_by(tasks) {
-                let created = client
-                    .create_supplier(signed(
-                        pb::CreateSupplierRequest {
-                            supplier: Some(seed_supplier(i)),
+    let client = SupplierRegistryClient::new(channel);
+    let key = key.clone();
+    in_parallel(n, move |i| {
+        let (mut client, key) = (client.clone(), key.clone());
+        async move {
+            let created = client
+                .create_supplier(signed(
+                    pb::CreateSupplierRequest {
+                        supplier: Some(seed_supplier(i)),
+                    },
+                    &key,
+                ))
+                .await?
+                .into_inner();
+            if i.is_multiple_of(3) {
+                client
+                    .verify_supplier(signed(
+                        pb::VerifySupplierRequest {
+                            id: created.id.clone(),
+                            ..Default::default()
                         },
                         &key,
                     ))
-                    .await?
-                    .into_inner();
-                if i.is_multiple_of(3) {
-                    client
-                        .verify_supplier(signed(
-                            pb::VerifySupplierRequest {
-                                id: created.id.clone(),
-                                ..Default::default()
-                            },
-                            &key,
-                        ))
-                        .await?;
-                }
-                let stage = 1 + (i % 5) as i32;
-                if stage > 1 {
-                    client
-                        .create_stage_change(signed(
-                            pb::CreateStageChangeRequest {
-                                supplier_id: created.id.clone(),
-                                stage_change: Some(pb::StageChange {
-                                    to_stage: stage,
-                                    reason: "benchmark seed".into(),
-                                    ..Default::default()
-                                }),
-                            },
-                            &key,
-                        ))
-                        .await?;
-                }
-                ids.push(created.id);
+                    .await?;
             }
-            anyhow::Ok(ids)
-        }));
-    }
-    let mut ids = Vec::with_capacity(n);
-    for h in handles {
-        ids.extend(h.await??);
-    }
-    Ok(ids)
+            let stage = 1 + (i % 5) as i32;
+            if stage > 1 {
+                client
+                    .create_stage_change(signed(
+                        pb::CreateStageChangeRequest {
+                            supplier_id: created.id.clone(),
+                            stage_change: Some(pb::StageChange {
+                                to_stage: stage,
+                                reason: "benchmark seed".into(),
+                                ..Default::default()
+                            }),
+                        },
+                        &key,
+                    ))
+                    .await?;
+            }
+            anyhow::Ok(created.id)
+        }
+    })
+    .await
 }
 
 struct Server {
@@ -860,63 +880,58 @@ async fn support_stats(
         sp::Category::GreenCarProgramme,
     ];
     let seeding = Instant::now();
-    let tasks = 8;
-    let mut handles = Vec::new();
     let suppliers = Arc::new(suppliers.to_vec());
-    for t in 0..tasks {
-        let (channel, key, suppliers) = (channel.clone(), key.clone(), suppliers.clone());
-        let n = args.tickets;
-        handles.push(tokio::spawn(async move {
-            let mut client = SupportCentreClient::new(channel);
-            for i in (t..n).step_by(tasks) {
-                let created = client
-                    .create_ticket(signed(
-                        sp::CreateTicketRequest {
-                            ticket: Some(sp::Ticket {
-                                supplier_id: suppliers[i % suppliers.len()].clone(),
-                                requester: Some(sp::Requester {
-                                    name: format!("담당자 {i}"),
-                                    ..Default::default()
-                                }),
-                                category: categories[i % categories.len()] as i32,
-                                priority: 1 + (i % 4) as i32,
-                                subject: format!("benchmark request {i}"),
-                                description: "seeded for the figures benchmark".into(),
+    let n = args.tickets;
+    let client = SupportCentreClient::new(channel);
+    let key = key.clone();
+    in_parallel(n, move |i| {
+        let (mut client, key, suppliers) = (client.clone(), key.clone(), suppliers.clone());
+        async move {
+            let created = client
+                .create_ticket(signed(
+                    sp::CreateTicketRequest {
+                        ticket: Some(sp::Ticket {
+                            supplier_id: suppliers[i % suppliers.len()].clone(),
+                            requester: Some(sp::Requester {
+                                name: format!("담당자 {i}"),
                                 ..Default::default()
                             }),
+                            category: categories[i % categories.len()] as i32,
+                            priority: 1 + (i % 4) as i32,
+                            subject: format!("benchmark request {i}"),
+                            description: "seeded for the figures benchmark".into(),
+                            ..Default::default()
+                        }),
+                    },
+                    &key,
+                ))
+                .await?
+                .into_inner();
+            if i.is_multiple_of(3) && !created.assignee_institute.is_empty() {
+                client
+                    .start_ticket(signed(
+                        sp::StartTicketRequest {
+                            id: created.id.clone(),
+                            ..Default::default()
                         },
                         &key,
                     ))
-                    .await?
-                    .into_inner();
-                if i.is_multiple_of(3) && !created.assignee_institute.is_empty() {
-                    client
-                        .start_ticket(signed(
-                            sp::StartTicketRequest {
-                                id: created.id.clone(),
-                                ..Default::default()
-                            },
-                            &key,
-                        ))
-                        .await?;
-                    client
-                        .resolve_ticket(signed(
-                            sp::ResolveTicketRequest {
-                                id: created.id.clone(),
-                                resolution: "answered".into(),
-                                ..Default::default()
-                            },
-                            &key,
-                        ))
-                        .await?;
-                }
+                    .await?;
+                client
+                    .resolve_ticket(signed(
+                        sp::ResolveTicketRequest {
+                            id: created.id.clone(),
+                            resolution: "answered".into(),
+                            ..Default::default()
+                        },
+                        &key,
+                    ))
+                    .await?;
             }
             anyhow::Ok(())
-        }));
-    }
-    for h in handles {
-        h.await??;
-    }
+        }
+    })
+    .await?;
     println!(
         "seeded {} tickets in {:.1} s",
         args.tickets,
@@ -1045,148 +1060,142 @@ async fn financing_stats(
         programme_ids.push(created.id);
     }
     let seeding = Instant::now();
-    let tasks = 8;
-    let mut handles = Vec::new();
     let (suppliers, programme_ids) = (Arc::new(suppliers.to_vec()), Arc::new(programme_ids));
-    for t in 0..tasks {
-        let (channel, key, suppliers, programme_ids) = (
-            channel.clone(),
+    let n = args.applications;
+    let scores = move |s: i32| -> Vec<fp::Score> {
+        criteria
+            .iter()
+            .map(|(n, _)| fp::Score {
+                criterion: (*n).into(),
+                score: s,
+                comment: "ok".into(),
+            })
+            .collect()
+    };
+    let key = key.clone();
+    in_parallel(n, move |i| {
+        let (mut client, key, suppliers, programme_ids) = (
+            client.clone(),
             key.clone(),
             suppliers.clone(),
             programme_ids.clone(),
         );
-        let n = args.applications;
-        handles.push(tokio::spawn(async move {
-            let mut client = FinancingClient::new(channel);
-            let scores = |s: i32| -> Vec<fp::Score> {
-                criteria
-                    .iter()
-                    .map(|(n, _)| fp::Score {
-                        criterion: (*n).into(),
-                        score: s,
-                        comment: "ok".into(),
-                    })
-                    .collect()
-            };
-            for i in (t..n).step_by(tasks) {
-                let a = client
-                    .create_application(signed(
-                        fp::CreateApplicationRequest {
-                            application: Some(fp::Application {
-                                programme_id: programme_ids[i / per_programme].clone(),
-                                supplier_id: suppliers[i % suppliers.len()].clone(),
-                                requested_amount_won: 10_000_000 + (i as i64 % 40) * 10_000_000,
-                                purpose: fp::Purpose::FacilityConversion as i32,
-                                transition_plan_summary: format!("benchmark plan {i}"),
-                                planned_hires: 10,
-                                planned_young_hires: 4,
+        async move {
+            let a = client
+                .create_application(signed(
+                    fp::CreateApplicationRequest {
+                        application: Some(fp::Application {
+                            programme_id: programme_ids[i / per_programme].clone(),
+                            supplier_id: suppliers[i % suppliers.len()].clone(),
+                            requested_amount_won: 10_000_000 + (i as i64 % 40) * 10_000_000,
+                            purpose: fp::Purpose::FacilityConversion as i32,
+                            transition_plan_summary: format!("benchmark plan {i}"),
+                            planned_hires: 10,
+                            planned_young_hires: 4,
+                            ..Default::default()
+                        }),
+                    },
+                    &key,
+                ))
+                .await?
+                .into_inner();
+            let id = a.id.clone();
+            client
+                .submit_application(signed(
+                    fp::SubmitApplicationRequest {
+                        id: id.clone(),
+                        ..Default::default()
+                    },
+                    &key,
+                ))
+                .await?;
+            if i % 2 == 1 {
+                return anyhow::Ok(());
+            }
+            client
+                .screen_application(signed(
+                    fp::ScreenApplicationRequest {
+                        id: id.clone(),
+                        ..Default::default()
+                    },
+                    &key,
+                ))
+                .await?;
+            let reviewers = [format!("key_{:0>26}", "1"), format!("key_{:0>26}", "2")];
+            client
+                .assign_reviewers(signed(
+                    fp::AssignReviewersRequest {
+                        id: id.clone(),
+                        reviewers: reviewers.iter().map(|r| r.to_string()).collect(),
+                        ..Default::default()
+                    },
+                    &key,
+                ))
+                .await?;
+            for (r, reviewer) in reviewers.iter().enumerate() {
+                client
+                    .submit_review(signed_as(
+                        fp::SubmitReviewRequest {
+                            application_id: id.clone(),
+                            review: Some(fp::Review {
+                                declaration: fp::review::Declaration::NoConflict as i32,
+                                scores: scores(60 + 10 * r as i32),
                                 ..Default::default()
                             }),
                         },
                         &key,
-                    ))
-                    .await?
-                    .into_inner();
-                let id = a.id.clone();
-                client
-                    .submit_application(signed(
-                        fp::SubmitApplicationRequest {
-                            id: id.clone(),
-                            ..Default::default()
-                        },
-                        &key,
+                        reviewer,
+                        Role::Reviewer,
                     ))
                     .await?;
-                if i % 2 == 1 {
-                    continue;
-                }
-                client
-                    .screen_application(signed(
-                        fp::ScreenApplicationRequest {
-                            id: id.clone(),
-                            ..Default::default()
-                        },
-                        &key,
-                    ))
-                    .await?;
-                let reviewers = [format!("key_{:0>26}", "1"), format!("key_{:0>26}", "2")];
-                client
-                    .assign_reviewers(signed(
-                        fp::AssignReviewersRequest {
-                            id: id.clone(),
-                            reviewers: reviewers.iter().map(|r| r.to_string()).collect(),
-                            ..Default::default()
-                        },
-                        &key,
-                    ))
-                    .await?;
-                for (r, reviewer) in reviewers.iter().enumerate() {
-                    client
-                        .submit_review(signed_as(
-                            fp::SubmitReviewRequest {
-                                application_id: id.clone(),
-                                review: Some(fp::Review {
-                                    declaration: fp::review::Declaration::NoConflict as i32,
-                                    scores: scores(60 + 10 * r as i32),
-                                    ..Default::default()
-                                }),
-                            },
-                            &key,
-                            reviewer,
-                            Role::Reviewer,
-                        ))
-                        .await?;
-                }
-                let approve = i % 3 != 0;
-                let decision = fp::Decision {
-                    outcome: if approve {
-                        fp::decision::Outcome::Approved
-                    } else {
-                        fp::decision::Outcome::Rejected
-                    } as i32,
-                    approved_amount_won: if approve { a.requested_amount_won } else { 0 },
-                    reasons: if approve {
-                        vec![]
-                    } else {
-                        vec!["benchmark".into()]
+            }
+            let approve = i % 3 != 0;
+            let decision = fp::Decision {
+                outcome: if approve {
+                    fp::decision::Outcome::Approved
+                } else {
+                    fp::decision::Outcome::Rejected
+                } as i32,
+                approved_amount_won: if approve { a.requested_amount_won } else { 0 },
+                reasons: if approve {
+                    vec![]
+                } else {
+                    vec!["benchmark".into()]
+                },
+                rationale: "benchmark".into(),
+                ..Default::default()
+            };
+            client
+                .decide_application(signed_as(
+                    fp::DecideApplicationRequest {
+                        id: id.clone(),
+                        decision: Some(decision),
+                        ..Default::default()
                     },
-                    rationale: "benchmark".into(),
-                    ..Default::default()
-                };
+                    &key,
+                    &format!("key_{:0>26}", "9"),
+                    Role::Operator,
+                ))
+                .await?;
+            if approve {
                 client
-                    .decide_application(signed_as(
-                        fp::DecideApplicationRequest {
-                            id: id.clone(),
-                            decision: Some(decision),
+                    .disburse_tranche(signed(
+                        fp::DisburseTrancheRequest {
+                            id,
+                            tranche: Some(fp::Tranche {
+                                amount_won: a.requested_amount_won / 2,
+                                ..Default::default()
+                            }),
                             ..Default::default()
                         },
                         &key,
-                        &format!("key_{:0>26}", "9"),
-                        Role::Operator,
                     ))
                     .await?;
-                if approve {
-                    client
-                        .disburse_tranche(signed(
-                            fp::DisburseTrancheRequest {
-                                id,
-                                tranche: Some(fp::Tranche {
-                                    amount_won: a.requested_amount_won / 2,
-                                    ..Default::default()
-                                }),
-                                ..Default::default()
-                            },
-                            &key,
-                        ))
-                        .await?;
-                }
             }
             anyhow::Ok(())
-        }));
-    }
-    for h in handles {
-        h.await??;
-    }
+        }
+    })
+    .await?;
     println!(
         "seeded {} applications over {programmes} programmes in {:.1} s",
         args.applications,
@@ -1326,62 +1335,57 @@ async fn training_stats(
     }
     anyhow::ensure!(!active.is_empty(), "no active supplier was seeded");
     let seeding = Instant::now();
-    let tasks = 8;
-    let mut handles = Vec::new();
+    let cohort_count = cohorts.len();
     let (suppliers, cohorts) = (Arc::new(active), Arc::new(cohorts));
-    for t in 0..tasks {
-        let (channel, key, suppliers, cohorts) = (
-            channel.clone(),
+    let n = args.enrollments;
+    let key = key.clone();
+    in_parallel(n, move |i| {
+        let (mut client, key, suppliers, cohorts) = (
+            client.clone(),
             key.clone(),
             suppliers.clone(),
             cohorts.clone(),
         );
-        let n = args.enrollments;
-        handles.push(tokio::spawn(async move {
-            let mut client = TrainingClient::new(channel);
-            for i in (t..n).step_by(tasks) {
-                let trainee = client
-                    .create_trainee(signed(
-                        tp::CreateTraineeRequest {
-                            trainee: Some(tp::Trainee {
-                                name: format!("훈련생 {i}"),
-                                birth_date: format!("{}-05-05", 1970 + (i % 40)),
-                                email: format!("t{i}@example.kr"),
-                                supplier_id: if i % 5 == 4 {
-                                    String::new()
-                                } else {
-                                    suppliers[i % suppliers.len()].clone()
-                                },
-                                ..Default::default()
-                            }),
-                        },
-                        &key,
-                    ))
-                    .await?
-                    .into_inner();
-                client
-                    .create_enrollment(signed(
-                        tp::CreateEnrollmentRequest {
-                            enrollment: Some(tp::Enrollment {
-                                trainee_id: trainee.id,
-                                cohort_id: cohorts[i % cohorts.len()].clone(),
-                                ..Default::default()
-                            }),
-                        },
-                        &key,
-                    ))
-                    .await?;
-            }
+        async move {
+            let trainee = client
+                .create_trainee(signed(
+                    tp::CreateTraineeRequest {
+                        trainee: Some(tp::Trainee {
+                            name: format!("훈련생 {i}"),
+                            birth_date: format!("{}-05-05", 1970 + (i % 40)),
+                            email: format!("t{i}@example.kr"),
+                            supplier_id: if i % 5 == 4 {
+                                String::new()
+                            } else {
+                                suppliers[i % suppliers.len()].clone()
+                            },
+                            ..Default::default()
+                        }),
+                    },
+                    &key,
+                ))
+                .await?
+                .into_inner();
+            client
+                .create_enrollment(signed(
+                    tp::CreateEnrollmentRequest {
+                        enrollment: Some(tp::Enrollment {
+                            trainee_id: trainee.id,
+                            cohort_id: cohorts[i % cohorts.len()].clone(),
+                            ..Default::default()
+                        }),
+                    },
+                    &key,
+                ))
+                .await?;
             anyhow::Ok(())
-        }));
-    }
-    for h in handles {
-        h.await??;
-    }
+        }
+    })
+    .await?;
     println!(
         "seeded {} trainees and enrolments over {} cohorts in {:.1} s",
         args.enrollments,
-        cohorts.len(),
+        cohort_count,
         seeding.elapsed().as_secs_f64()
     );
     figures(
