@@ -324,6 +324,7 @@ pub struct Relay {
     pub addr: SocketAddr,
     target: SocketAddr,
     tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Relay {
@@ -333,15 +334,17 @@ impl Relay {
             addr: listener.local_addr().unwrap(),
             target,
             tasks: Default::default(),
+            accepted: Default::default(),
         };
         relay.serve(listener);
         relay
     }
 
     fn serve(&self, listener: tokio::net::TcpListener) {
-        let (target, tasks) = (self.target, self.tasks.clone());
+        let (target, tasks, accepted) = (self.target, self.tasks.clone(), self.accepted.clone());
         let accept = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
+                accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let carry = tokio::spawn(async move {
                     if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
                         let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
@@ -351,6 +354,11 @@ impl Relay {
             }
         });
         self.tasks.lock().unwrap().push(accept);
+    }
+
+    /// How many connections it has taken so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Refuses new connections and breaks the open ones.

@@ -81,6 +81,45 @@ async fn a_database_outage_is_a_prompt_503_and_recovery_needs_no_restart() {
     assert_eq!(r.status(), 200);
 }
 
+/// A burst of requests waiting for a busy pool asks the server whether it
+/// is there once, not once each: 60 waiters behind one held connection
+/// open a handful of probe connections (each waiter once opened its own,
+/// and a burst of 200 went past PostgreSQL's connection limit and turned a
+/// busy pool into 503s), and all of them get the connection in the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_requests_share_one_probe_of_the_database() {
+    if !gearshift_platform::testing::postgres_enabled() {
+        return;
+    }
+    let server: std::net::SocketAddr = "127.0.0.1:5432".parse().unwrap();
+    let relay = Relay::start(server).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url =
+        gearshift_platform::testing::fresh_database(Engine::Postgres, dir.path(), "probe").await;
+    let db = gearshift_platform::db::Db::connect(&relay.route(&url), 1)
+        .await
+        .unwrap();
+    let held = db.conn().await.unwrap();
+    let before = relay.accepted();
+    let waiters: Vec<_> = (0..60)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { db.conn().await.map(drop) })
+        })
+        .collect();
+    // Past the probe delay, and past one fresh answer's lifetime.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    drop(held);
+    for waiter in waiters {
+        waiter.await.unwrap().expect("a waiter got an error");
+    }
+    let probes = relay.accepted() - before;
+    assert!(
+        (1..=4).contains(&probes),
+        "{probes} connections were opened for 60 waiting requests"
+    );
+}
+
 /// Gateway and registry as separate processes: when the registry stops,
 /// the gateway answers 503 with a problem document and a trace id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,6 +37,11 @@ pub struct Db {
     /// How to open a connection outside the pool: to ask a server that
     /// keeps the pool waiting whether it is there at all.
     options: AnyConnectOptions,
+    /// The last answer to that question, shared by every waiting request:
+    /// one probe at a time per pool (a burst of 200 waiting writes once
+    /// opened 200 probe connections, past PostgreSQL's connection limit,
+    /// and turned a busy pool into 503s).
+    last_probe: std::sync::Arc<tokio::sync::Mutex<Option<ProbeAnswer>>>,
 }
 
 /// How long an acquisition may wait before the server is asked directly
@@ -44,6 +49,11 @@ pub struct Db {
 const PROBE_AFTER: Duration = Duration::from_millis(100);
 /// How long that direct question may take.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(750);
+/// When a probe was answered, and what.
+type ProbeAnswer = (std::time::Instant, Result<(), String>);
+
+/// How long its answer stands for the requests that wait after it.
+const PROBE_FRESH: Duration = Duration::from_secs(1);
 
 impl Db {
     /// Connects to `url` (`sqlite://path`, `sqlite::memory:` or
@@ -136,6 +146,7 @@ impl Db {
             engine,
             clock: Clock::system(),
             options,
+            last_probe: Default::default(),
         })
     }
 
@@ -197,8 +208,22 @@ impl Db {
         }
     }
 
-    /// Whether a new connection can be opened right now.
+    /// Whether a new connection can be opened right now. Asked by one
+    /// request at a time; those waiting meanwhile take its answer while it
+    /// is fresh.
     async fn probe(&self) -> Result<(), String> {
+        let mut last = self.last_probe.lock().await;
+        if let Some((at, answer)) = last.as_ref()
+            && at.elapsed() < PROBE_FRESH
+        {
+            return answer.clone();
+        }
+        let answer = self.connect_once().await;
+        *last = Some((std::time::Instant::now(), answer.clone()));
+        answer
+    }
+
+    async fn connect_once(&self) -> Result<(), String> {
         match tokio::time::timeout(PROBE_TIMEOUT, self.options.connect()).await {
             Ok(Ok(conn)) => {
                 let _ = conn.close().await;
